@@ -1,0 +1,144 @@
+"""Run files on disk: safetensors only, written atomically, never unpickled.
+
+``G.safetensors`` / ``D.safetensors`` hold one network each with what is
+needed to rebuild it (component name, options, latent prior, data shape).
+``checkpoint.safetensors`` holds everything a resume needs in one file, so a
+crash can never pair weights of one step with optimizer state of another.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gantool.errors import GantoolError
+
+if TYPE_CHECKING:
+    import torch
+
+CHECKPOINT = "checkpoint.safetensors"
+MAX_HEADER = 100 * 1024 * 1024
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, fsync it, then rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """A safetensors file's metadata, read from its JSON header without torch."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise ValueError("file is shorter than a safetensors header")
+            (length,) = struct.unpack("<Q", head)
+            if length > MAX_HEADER:
+                raise ValueError("header length is implausible")
+            raw = fh.read(length)
+            if len(raw) < length:
+                raise ValueError("header is truncated")
+        header = json.loads(raw)
+        if not isinstance(header, dict):
+            raise ValueError("header is not a JSON object")
+    except FileNotFoundError:
+        raise GantoolError(f"{path} does not exist: check the path or train a run first") from None
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise GantoolError(f"{path} is not a readable safetensors file ({exc}); point at a file gantool wrote") from None
+    meta = header.get("__metadata__") or {}
+    if not isinstance(meta, dict):
+        raise GantoolError(f"{path} has malformed safetensors metadata; point at a file gantool wrote")
+    return {str(k): str(v) for k, v in meta.items()}
+
+
+def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
+    """Save tensors with str metadata (non-str values as JSON), atomically."""
+    from safetensors.torch import save
+
+    meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()}
+    data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata=meta)
+    atomic_write(path, data)
+
+
+def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Load every tensor and the metadata; any damage is a one-line GantoolError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    meta = read_metadata(path)  # clear errors for missing or non-safetensors files
+    try:
+        tensors = load(path.read_bytes())
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise GantoolError(f"{path} is damaged ({exc}); use another checkpoint") from None
+    return {k: v.to(device) for k, v in tensors.items()}, meta
+
+
+def state_tensors(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A module's state dict with storage sharing broken (safetensors refuses shared storage)."""
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], what: str) -> None:
+    try:
+        module.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise GantoolError(f"{what} does not fit the network it describes ({first}); was it written by another version?") from None
+
+
+# --- optimizers: nested state flattened into tensors plus JSON --------------------------------
+
+
+def optimizer_tensors(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    import torch
+
+    state = opt.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for pid, values in state["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{prefix}.{pid}.{key}"] = value.detach().clone()
+            else:
+                scalars.setdefault(str(pid), {})[key] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "."):
+            pid, key = name[len(prefix) + 1 :].split(".", 1)
+            state.setdefault(int(pid), {})[key] = value
+    for pid, values in meta.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(values)
+    try:
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise GantoolError(f"optimizer state does not match the networks ({exc}); resume with the run's own components") from None

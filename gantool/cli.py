@@ -1,0 +1,176 @@
+"""The ``gantool`` command: a thin layer over functions you can call from Python.
+
+Nothing here imports torch at module level: ``--help``, ``plugins`` and ONNX
+sampling must start fast and work without it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from gantool import __version__
+from gantool.config import DEFAULT_STEPS, TrainConfig
+from gantool.errors import GantoolError
+
+app = typer.Typer(
+    help="Train GANs, export them to ONNX, sample them anywhere. Components come from plugins.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+plugins_app = typer.Typer(help="List installed plugins and the components they add.", invoke_without_command=True)
+app.add_typer(plugins_app, name="plugins")
+
+err = Console(stderr=True)
+out = Console()
+
+D = TrainConfig()  # the command line shows the same defaults the Python API uses
+TRAIN_EXTRA = 'training needs torch: pip install "gantool[train]"'
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"gantool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks instead of one-line errors.")] = False,
+) -> None:
+    """gantool: plugin-based GAN training."""
+
+
+def need_torch() -> None:
+    """A one-line answer instead of an ImportError when the training extra is missing."""
+    import importlib.util
+
+    for module in ("torch", "safetensors"):
+        if importlib.util.find_spec(module) is None:
+            raise GantoolError(f"{module} is not installed; {TRAIN_EXTRA}")
+
+
+def explicit(ctx: typer.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """Only the values typed on the command line, so they override the config file and nothing else does."""
+    return {k: v for k, v in values.items() if (src := ctx.get_parameter_source(k)) is not None and src.name == "COMMANDLINE"}
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    gen: Annotated[str, typer.Option(help="Generator name (see 'gantool plugins').")] = D.gen,
+    disc: Annotated[str | None, typer.Option(help="Discriminator name (default: the one named like --gen).")] = None,
+    loss: Annotated[str, typer.Option(help="Loss name.")] = D.loss,
+    data: Annotated[str, typer.Option(help="Dataset name.")] = D.data,
+    gen_opt: Annotated[list[str] | None, typer.Option("--gen-opt", metavar="KEY=VALUE", help="Generator option (repeatable).")] = None,
+    disc_opt: Annotated[
+        list[str] | None, typer.Option("--disc-opt", metavar="KEY=VALUE", help="Discriminator option (repeatable).")
+    ] = None,
+    loss_opt: Annotated[list[str] | None, typer.Option("--loss-opt", metavar="KEY=VALUE", help="Loss option (repeatable).")] = None,
+    data_opt: Annotated[list[str] | None, typer.Option("--data-opt", metavar="KEY=VALUE", help="Dataset option (repeatable).")] = None,
+    latent: Annotated[str, typer.Option(help="Latent prior: normal or uniform.")] = D.latent,
+    latent_dim: Annotated[int, typer.Option(help="Latent dimension.")] = D.latent_dim,
+    steps: Annotated[
+        int | None, typer.Option(help=f"Training steps, each k D updates and one G update (default: {DEFAULT_STEPS}).")
+    ] = None,
+    epochs: Annotated[float | None, typer.Option(help="Train for this many passes over the data instead of --steps.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Images per batch.")] = D.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate for G and D.")] = D.lr,
+    beta1: Annotated[float, typer.Option(help="Adam beta1.")] = D.beta1,
+    beta2: Annotated[float, typer.Option(help="Adam beta2.")] = D.beta2,
+    d_steps: Annotated[int, typer.Option(help="D updates per G update (k in Algorithm 1).")] = D.d_steps,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = D.seed,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = D.device,
+    log_every: Annotated[int, typer.Option(help="Steps between progress updates.")] = D.log_every,
+    sample_every: Annotated[int | None, typer.Option(help="Steps between sample grids (default: a tenth of the run).")] = None,
+    ckpt_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = D.ckpt_every,
+    run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new folder under runs/).")] = None,
+    config: Annotated[Path | None, typer.Option(help="TOML file of settings; flags on the command line override it.")] = None,
+    resume: Annotated[Path | None, typer.Option(help="Continue this run folder from its last checkpoint.")] = None,
+) -> None:
+    """Train a GAN; the run folder keeps config, weights, optimizer state, metrics and sample grids."""
+    from gantool.options import parse_options
+
+    need_torch()
+    values = dict(ctx.params)
+    for key in ("run_dir", "config", "resume"):
+        values.pop(key)
+    for key in ("gen_opt", "disc_opt", "loss_opt", "data_opt"):
+        values[key] = parse_options(values[key] or [], "--" + key.replace("_", "-"))
+    cli = explicit(ctx, values)
+    if resume is not None and run_dir is not None:
+        raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
+
+    from gantool.runs import resolve_run
+    from gantool.train import resolve_config
+    from gantool.train import train as run_training
+
+    resume_dir = resolve_run(resume) if resume is not None else None
+    cfg = resolve_config(cli, config, resume_dir)
+    run_training(cfg, run_dir=run_dir, resume=resume_dir, console=err)
+
+
+@plugins_app.callback()
+def plugins(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show every plugin (built-in and installed), its components and any error it raised."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gantool.registry import get_registry
+
+    registry = get_registry()
+    if as_json:
+        rows = [
+            {"name": p.name, "version": p.version, "source": p.source, "components": [list(c) for c in p.components], "errors": p.errors}
+            for p in registry.plugins.values()
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="gantool plugins")
+    for column in ("plugin", "version", "from", "components", "errors"):
+        table.add_column(column, overflow="fold")
+    for plugin in registry.plugins.values():
+        by_kind: dict[str, list[str]] = {}
+        for kind, name in plugin.components:
+            by_kind.setdefault(kind, []).append(name)
+        components = "\n".join(f"{kind}: {', '.join(names)}" for kind, names in by_kind.items()) or "-"
+        errors = "\n".join(plugin.errors)
+        table.add_row(plugin.name, plugin.version, plugin.source, components, f"[red]{escape(errors)}[/]" if errors else "")
+    out.print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user mistake becomes one line on stderr and exit code 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        code = typer.main.get_command(app).main(argv, prog_name="gantool", standalone_mode=False)
+    except GantoolError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.TyperException as exc:  # usage errors: unknown flag, bad value, missing argument
+        if debug:
+            raise
+        command = " ".join(a for a in argv[:1] if not a.startswith("-"))
+        hint = f"gantool {command} --help" if command else "gantool --help"
+        err.print(f"[bold red]error[/]: {escape(exc.format_message())} (see '{hint}')", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

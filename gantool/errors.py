@@ -1,0 +1,5 @@
+"""One exception type for mistakes a user can fix: the CLI prints it as one line and exits 2."""
+
+
+class GantoolError(Exception):
+    """Bad input or an unusable file: the message says what to do."""

@@ -1,0 +1,433 @@
+"""The training loop: Algorithm 1 of Goodfellow et al. (2014), written for CUDA first.
+
+Read ``train`` top to bottom: set-up, then one loop of k discriminator steps
+and one generator step, logging and saving at intervals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from gantool import __version__
+from gantool import checkpoint as ckpt
+from gantool.config import DEFAULT_STEPS, TrainConfig, build_config, dump_toml, read_toml
+from gantool.errors import GantoolError
+from gantool.images import picture, save_png
+from gantool.registry import get_registry
+from gantool.runs import new_run_dir, point_latest
+
+SAMPLE_COUNT = 64
+SCATTER_COUNT = 2000
+
+
+# --- small pieces the loop uses -----------------------------------------------------------------
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise GantoolError("--device cuda was asked for but no usable CUDA GPU is visible; use --device cpu")
+    return torch.device(name)
+
+
+def sample_latent(n: int, dim: int, prior: str, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """z ~ N(0, I), or U(-1, 1) as seed 004 draws it."""
+    if prior == "uniform":
+        return torch.rand(n, dim, generator=generator, device=device).mul_(2).sub_(1)
+    return torch.randn(n, dim, generator=generator, device=device)
+
+
+def to_unit_range(x: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels become floats in [-1, 1]; float data is used as it is."""
+    if x.dtype == torch.uint8:
+        return x.float().div_(127.5).sub_(1.0)
+    return x.float()
+
+
+class DeviceBatches:
+    """Shuffled mini-batches of a tensor that lives on the training device: no DataLoader, no host copies."""
+
+    def __init__(self, data: torch.Tensor, batch_size: int, generator: torch.Generator) -> None:
+        if batch_size > len(data):
+            raise GantoolError(f"--batch-size {batch_size} is larger than the dataset ({len(data)} samples): lower it")
+        self.data, self.batch_size, self.generator = data, batch_size, generator
+        self.per_epoch = len(data) // batch_size  # the last partial batch is dropped, as the seeds' loaders do
+        self.perm: torch.Tensor | None = None
+        self.pos = 0
+
+    def next(self) -> torch.Tensor:
+        if self.perm is None or self.pos + self.batch_size > len(self.data):
+            self.perm = torch.randperm(len(self.data), device=self.data.device, generator=self.generator)
+            self.pos = 0
+        index = self.perm[self.pos : self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return to_unit_range(self.data[index])
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        tensors = {} if self.perm is None else {"data.perm": self.perm}
+        return tensors, {"pos": self.pos}
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        perm = tensors.get("data.perm")
+        self.perm = None if perm is None else perm.to(self.data.device)
+        self.pos = int(meta.get("pos", 0))
+
+
+class StreamedBatches:
+    """Batches from a DataLoader, for datasets too big to hold on the device."""
+
+    def __init__(self, dataset: Any, batch_size: int, device: torch.device, seed: int) -> None:
+        from torch.utils.data import DataLoader
+
+        if batch_size > len(dataset):
+            raise GantoolError(f"--batch-size {batch_size} is larger than the dataset ({len(dataset)} samples): lower it")
+        self.device, self.per_epoch = device, len(dataset) // batch_size
+        self.loader = DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=min(4, os.cpu_count() or 1),
+            pin_memory=device.type == "cuda",  # pinned pages let the copy to the GPU overlap compute
+            persistent_workers=True,
+            generator=torch.Generator().manual_seed(seed),
+        )
+        self.iterator: Iterator[Any] = iter(self.loader)
+
+    def next(self) -> torch.Tensor:
+        try:
+            batch = next(self.iterator)
+        except StopIteration:
+            self.iterator = iter(self.loader)
+            batch = next(self.iterator)
+        if isinstance(batch, list | tuple):  # (x, label) datasets: the images are enough
+            batch = batch[0]
+        return to_unit_range(batch.to(self.device, non_blocking=True))
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        return {}, {"streamed": True}
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        pass  # a streamed run resumes with a fresh data order
+
+
+class Watch:
+    """Calls D like D itself, keeping its logits on the real and the fake batch for the logs.
+
+    Losses get this in place of D, so D(x) and D(G(z)) come for free, without a
+    second forward pass and without reading anything back to the host.
+    """
+
+    def __init__(self, D: torch.nn.Module) -> None:
+        self.D, self.real, self.fake = D, None, None
+        self.real_logits: torch.Tensor | None = None
+        self.fake_logits: torch.Tensor | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.D(x)
+        if x is self.real:
+            self.real_logits = out.detach().reshape(-1)
+        elif x is self.fake:
+            self.fake_logits = out.detach().reshape(-1)
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.D, name)
+
+    def figures(self) -> list[torch.Tensor]:
+        """D(x), D(G(z)) and the two halves of the cross-entropy, NaN where the loss never called D."""
+        nan = torch.tensor(float("nan"))
+        r, f = self.real_logits, self.fake_logits
+        return [
+            torch.sigmoid(r).mean() if r is not None else nan,
+            torch.sigmoid(f).mean() if f is not None else nan,
+            F.softplus(-r).mean() if r is not None else nan,
+            F.softplus(f).mean() if f is not None else nan,
+        ]
+
+
+def check_shapes(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, data_shape: tuple[int, ...], device: torch.device) -> None:
+    """Hold plugins to the contract before the first step, with a message naming the culprit."""
+    G.eval(), D.eval()
+    with torch.no_grad():
+        z = torch.zeros(2, cfg.latent_dim, device=device)
+        out = G(z)
+        if tuple(out.shape) != (2, *data_shape):
+            raise GantoolError(
+                f"generator {cfg.gen!r} returned shape {tuple(out.shape)} for 2 latents; the data needs {(2, *data_shape)}: "
+                "pick a generator for this data"
+            )
+        logits = D(out)
+        if tuple(logits.shape) not in ((2,), (2, 1)):
+            raise GantoolError(
+                f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1)"
+            )
+    G.train(), D.train()
+
+
+def network_metadata(cfg: TrainConfig, kind: str, data_shape: tuple[int, ...], step: int) -> dict[str, Any]:
+    component, options = (cfg.gen, cfg.gen_opt) if kind == "generator" else (cfg.disc_name, cfg.disc_opt)
+    return {
+        "format": "gantool",
+        "gantool_version": __version__,
+        "kind": kind,
+        "component": component,
+        "options": options,
+        "latent_dim": cfg.latent_dim,
+        "latent": cfg.latent,
+        "data": cfg.data,
+        "data_shape": list(data_shape),
+        "output_range": [-1.0, 1.0],
+        "step": step,
+    }
+
+
+@contextmanager
+def stop_at_step_boundary() -> Iterator[dict[str, bool]]:
+    """Ctrl-C asks the loop to stop after the current step, so the checkpoint it saves is whole."""
+    flag = {"stop": False}
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: Any) -> None:
+        if flag["stop"]:  # a second Ctrl-C: the user really wants out now
+            signal.signal(signal.SIGINT, previous)
+            raise KeyboardInterrupt
+        flag["stop"] = True
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield flag
+        return
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def resolve_config(
+    cli: dict[str, Any] | None = None, config_file: str | Path | None = None, resume: str | Path | None = None
+) -> TrainConfig:
+    """Defaults < the resumed run's config < the TOML file < explicit command-line values."""
+    layers: list[dict[str, Any]] = []
+    if resume is not None:
+        layers.append(read_toml(Path(resume) / "config.toml"))
+    if config_file is not None:
+        layers.append(read_toml(config_file))
+    layers.append(cli or {})
+    return build_config(*layers)
+
+
+def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None, console: Any = None) -> Path:
+    """Train G and D as ``cfg`` says; returns the run folder. ``resume`` continues a run in place."""
+    from rich.console import Console
+
+    console = console or Console(stderr=True)
+    cfg.validate()
+    registry = get_registry()
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # TF32 tensor cores: ~8x matmul throughput, ample precision for GANs
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True  # shapes are fixed, so autotuning pays off after the first step
+
+    # Data lives on the training device and is batched there (the seeds' DataLoader costs more than the MLPs).
+    data = registry.create("dataset", cfg.data, **cfg.data_opt)
+    data_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    if isinstance(data, torch.Tensor):
+        if data.ndim < 2 or len(data) == 0:
+            raise GantoolError(f"dataset {cfg.data!r} gave a tensor of shape {tuple(data.shape)}; it must be (N, *data_shape) with N > 0")
+        data_shape = tuple(data.shape[1:])
+        batches: DeviceBatches | StreamedBatches = DeviceBatches(data.to(device), cfg.batch_size, data_rng)
+    else:
+        first = data[0][0] if isinstance(data[0], list | tuple) else data[0]
+        data_shape = tuple(first.shape)
+        console.print(f"[yellow]note[/]: dataset {cfg.data!r} is not a tensor; streaming it through a DataLoader (slower)")
+        batches = StreamedBatches(data, cfg.batch_size, device, cfg.seed)
+    steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
+    sample_every = cfg.sample_every or max(1, steps // 10)
+
+    G = registry.create("generator", cfg.gen, cfg.latent_dim, data_shape, **cfg.gen_opt).to(device)
+    D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt).to(device)
+    check_shapes(G, D, cfg, data_shape, device)
+    loss = registry.create("loss", cfg.loss, **cfg.loss_opt)
+    # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
+    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
+    latent_rng = torch.Generator(device=device).manual_seed(cfg.seed + 2)
+    # Grids show the same latents every time, so the pictures over training are comparable.
+    reference = data[:SCATTER_COUNT].numpy() if isinstance(data, torch.Tensor) and data_shape == (2,) else None
+    n_shown = SAMPLE_COUNT if reference is None else SCATTER_COUNT
+    fixed_z = sample_latent(n_shown, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
+
+    start = 0
+    if resume is not None:
+        run_dir = Path(resume)
+        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device)
+        if start >= steps:
+            raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg.gen, cfg.data)
+    (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+    point_latest(run_dir)
+    ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
+
+    def save(step: int) -> None:
+        """Weights for export and sampling, and everything a resume needs in one atomic file."""
+        for kind, net, name in (("generator", G, "G"), ("discriminator", D, "D")):
+            ckpt.save_tensors(run_dir / f"{name}.safetensors", ckpt.state_tensors(net), network_metadata(cfg, kind, data_shape, step))
+        tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__}
+        for prefix, net in (("G", G), ("D", D)):
+            tensors.update({f"{prefix}.{k}": v for k, v in ckpt.state_tensors(net).items()})
+        for prefix, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
+            opt_tensors, meta[prefix] = ckpt.optimizer_tensors(opt, prefix)
+            tensors.update(opt_tensors)
+        data_tensors, meta["data"] = batches.state()
+        tensors.update(data_tensors)
+        tensors["rng.torch"] = torch.get_rng_state()
+        tensors["rng.data"] = data_rng.get_state()
+        tensors["rng.latent"] = latent_rng.get_state()
+        if device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
+        ckpt.save_tensors(run_dir / ckpt.CHECKPOINT, tensors, meta)
+
+    def save_samples(step: int) -> None:
+        G.eval()
+        with torch.no_grad():
+            out = G(fixed_z)
+        G.train()
+        pixels = picture(out.float().cpu().numpy(), reference)
+        save_png(pixels, run_dir / "samples" / f"step_{step:07d}.png")
+        save_png(pixels, run_dir / "samples.png")
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = [
+        TextColumn("[bold]train"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[figures]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    watch = Watch(D)
+    pending: list[torch.Tensor] = []  # per-step figures, still on the device
+    last_saved = start
+    started = time.perf_counter()
+    with (
+        stop_at_step_boundary() as interrupt,
+        Progress(*columns, console=console, transient=False) as progress,
+        (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as metrics,
+    ):
+        task = progress.add_task("train", total=steps, completed=start, figures="")
+        for step in range(start + 1, steps + 1):
+            # (1) k steps on D: push D(x) up and D(G(z)) down; G is frozen, so no graph is built for it.
+            for _ in range(cfg.d_steps):
+                real = batches.next()
+                with torch.no_grad():
+                    fake = G(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                watch.real, watch.fake = real, fake
+                d_loss = loss.discriminator_loss(watch, real, fake)
+                opt_d.zero_grad(set_to_none=True)  # set_to_none skips a memset per parameter
+                d_loss.backward()
+                opt_d.step()
+            figures = watch.figures()
+
+            # (2) one step on G through a frozen D: D's weight gradients are never needed here, so skip them.
+            D.requires_grad_(False)
+            fake = G(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+            g_loss = loss.generator_loss(D, real, fake)
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            D.requires_grad_(True)
+
+            # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync).
+            pending.append(torch.stack([d_loss.detach(), g_loss.detach(), *(f.to(device) for f in figures)]).float())
+            if step % cfg.log_every == 0 or step == steps or interrupt["stop"]:
+                rows = torch.stack(pending).tolist()
+                first = step - len(rows) + 1
+                pending.clear()
+                for i, (dl, gl, dx, dgz, dlr, dlf) in enumerate(rows):
+                    record = {
+                        "step": first + i,
+                        "d_loss": dl,
+                        "g_loss": gl,
+                        "d_real": dx,
+                        "d_fake": dgz,
+                        "d_loss_real": dlr,
+                        "d_loss_fake": dlf,
+                    }
+                    metrics.write(json.dumps(record) + "\n")
+                metrics.flush()
+                if not all(math.isfinite(v) for v in rows[-1][:2]):
+                    raise GantoolError(
+                        f"the loss became {rows[-1][0]} (D) / {rows[-1][1]} (G) at step {step}; the checkpoint of step {last_saved} "
+                        f"in {run_dir} is kept: lower --lr or change --loss"
+                    )
+                dl, gl, dx, dgz = rows[-1][:4]
+                progress.update(task, completed=step, figures=f"D {dl:.3f}  G {gl:.3f}  D(x) {dx:.2f}  D(G(z)) {dgz:.2f}")
+            if step % sample_every == 0 or step == steps:
+                save_samples(step)
+            if step % cfg.ckpt_every == 0 or step == steps or interrupt["stop"]:
+                save(step)
+                last_saved = step
+            if interrupt["stop"]:
+                progress.stop()
+                console.print(f"interrupted: saved step {step} in {run_dir}; continue with: gantool train --resume {run_dir}")
+                raise KeyboardInterrupt
+    elapsed = time.perf_counter() - started
+    done = steps - start
+    console.print(f"trained {done} steps in {elapsed:.1f} s ({done * cfg.batch_size / max(elapsed, 1e-9):,.0f} images/s) -> {run_dir}")
+    return run_dir
+
+
+def restore(
+    path: Path,
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    batches: DeviceBatches | StreamedBatches,
+    data_rng: torch.Generator,
+    latent_rng: torch.Generator,
+    device: torch.device,
+) -> int:
+    """Put a run back exactly as it was at its last checkpoint; returns that step."""
+    tensors, meta = ckpt.load_tensors(path)
+    try:
+        step = int(meta["step"])
+        for prefix, net in (("G", G), ("D", D)):
+            part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+            ckpt.load_state(net, part, f"{path} ({prefix})")
+        # Optimizer.load_state_dict moves each state tensor to its parameter's device itself.
+        ckpt.load_optimizer(opt_g, "opt_g", tensors, json.loads(meta["opt_g"]))
+        ckpt.load_optimizer(opt_d, "opt_d", tensors, json.loads(meta["opt_d"]))
+        batches.load_state(tensors, json.loads(meta["data"]))
+        torch.set_rng_state(tensors["rng.torch"])
+        data_rng.set_state(tensors["rng.data"])
+        latent_rng.set_state(tensors["rng.latent"])
+        if device.type == "cuda" and "rng.cuda" in tensors:
+            torch.cuda.set_rng_state(tensors["rng.cuda"], device)
+    except (KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise GantoolError(f"{path} is missing resume state ({exc}); it was not written by gantool train") from None
+    return step
+
+
+__all__ = ["DEFAULT_STEPS", "TrainConfig", "resolve_config", "train"]
