@@ -20,6 +20,8 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed console script, as a user would."""
     full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    if env and "PYTHONPATH" in env and os.environ.get("PYTHONPATH"):  # keep the caller's path after the test's own
+        full_env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + os.environ["PYTHONPATH"]
     return subprocess.run([GANTOOL, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
