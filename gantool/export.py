@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from gantool import __version__
 from gantool.errors import GantoolError
-from gantool.generator import load_generator, reference_points
+from gantool.generator import load_generator, reference_points, weights_path
 from gantool.modelinfo import ModelInfo
 from gantool.paths import check_writable
+from gantool.runs import resolve_run
 
 if TYPE_CHECKING:
     import torch
@@ -70,12 +71,13 @@ def export_onnx(
     highest = onnx.defs.onnx_opset_version()
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= highest:
         raise GantoolError(f"--opset must be between {MIN_OPSET} and {highest} (this onnx's newest), got {opset!r}")
-    G, info, run_dir = load_generator(run, ema=ema)
-    source = run_dir / ("G_ema.safetensors" if ema else "G.safetensors")
+    run_dir = resolve_run(run)
+    source = weights_path(run_dir, ema)
     path = Path(out) if out is not None else run_dir / ("G_ema.onnx" if ema else "G.onnx")
     if path.suffix.lower() != ".onnx":
         raise GantoolError(f"--onnx {path} should end in .onnx")
     check_writable(path, "--onnx")
+    G, info, _ = load_generator(run_dir, ema=ema)
     info = replace(info, gantool_version=__version__, reference=reference_points(run_dir, info))
 
     model = to_onnx(G, info, opset)
@@ -103,7 +105,7 @@ def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
 
     example = torch.from_numpy(latents.draw(2, info.latent_dim, info.latent, seed=0))
     # the exporter talks (progress lines, deprecation warnings); the report says what matters
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         try:
             program = torch.onnx.export(
@@ -141,12 +143,16 @@ def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float) ->
     import torch
 
     from gantool import latents
-    from gantool.runtime import OnnxGenerator
+    from gantool.runtime import CPU, OnnxGenerator, first_line, open_session
 
     try:
         onnx.checker.check_model(str(path), full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
         raise GantoolError(f"the exported model fails onnx.checker ({str(exc).splitlines()[0]}); try another --opset") from None
+    try:
+        open_session(path, [CPU])
+    except Exception as exc:
+        raise GantoolError(f"onnxruntime cannot load the exported model ({first_line(exc)}): choose a lower --opset") from None
     onnx_g = OnnxGenerator(path, device="cpu")
     if onnx_g.info != info:
         raise GantoolError("the exported model's metadata does not read back as written; please report this")

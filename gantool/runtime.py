@@ -50,7 +50,8 @@ def providers_for(device: str) -> list[Any]:
     index = int(device.partition(":")[2] or 0)
     if not gpus or index >= len(gpus):
         if wanted:
-            raise GantoolError(f"--device {device} was asked for but the NVIDIA driver shows {len(gpus)} CUDA GPU(s): use --device cpu")
+            seen = f"shows only {len(gpus)} CUDA GPU(s)" if gpus else "shows no CUDA GPU"
+            raise GantoolError(f"--device {device} was asked for but the NVIDIA driver {seen}: use --device cpu")
         return [CPU]
     preload_cuda_libraries()
     return [(CUDA, {"device_id": index}), CPU]
@@ -81,11 +82,20 @@ def open_session(model: str | Path | bytes, providers: list[Any]) -> Any:
         ort.set_default_logger_severity(3)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def first_line(exc: BaseException) -> str:
+    """onnxruntime's message without its error-code prefix and C++ source location."""
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
     text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
     text = re.sub(r"^Load model from .*? failed:", "", text)
-    return text[:300]
+    if text.startswith("/") and "(" in text:  # "/onnxruntime_src/x.cc:46 void f(args) message"
+        depth = 0
+        for i, char in enumerate(text):
+            depth += char == "("
+            depth -= char == ")"
+            if char == ")" and depth == 0:
+                text = text[i + 1 :].strip()
+                break
+    return text[:400]
 
 
 class OnnxGenerator:
@@ -102,7 +112,8 @@ class OnnxGenerator:
         try:
             self.session = open_session(path, providers)
         except Exception as exc:  # onnxruntime raises its own exception types, all straight from Exception
-            raise GantoolError(f"{path} is not an ONNX model onnxruntime can load ({_first_line(exc)}): {REMEDY}") from None
+            hint = "sample a run's weights with --runtime torch, or export them first" if path.suffix == ".safetensors" else REMEDY
+            raise GantoolError(f"{path} is not an ONNX model onnxruntime can load ({first_line(exc)}): {hint}") from None
         self.provider = self.session.get_providers()[0]
         if device not in ("auto", "cpu") and self.provider != CUDA:
             raise GantoolError(
@@ -139,7 +150,7 @@ class OnnxGenerator:
             try:
                 x = self.session.run([self.output], {self.input: chunk})[0]
             except Exception as exc:
-                raise GantoolError(f"onnxruntime failed to run {self.path} ({_first_line(exc)}): {REMEDY}") from None
+                raise GantoolError(f"onnxruntime failed to run {self.path} ({first_line(exc)}): {REMEDY}") from None
             if x.shape != (len(chunk), *self.info.data_shape):
                 expected = list(self.info.data_shape)
                 raise GantoolError(f"{self.path} returned shape {x.shape} for {len(chunk)} latents; its metadata says {expected}: {REMEDY}")
