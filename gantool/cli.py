@@ -130,7 +130,6 @@ def export(
     opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
 ) -> None:
     """Export a run's generator to ONNX, with what a sampler needs as metadata; checked against PyTorch before it is kept."""
-    need_torch()
     from gantool.export import export_onnx
 
     report = export_onnx(run, onnx, ema=ema, opset=opset)

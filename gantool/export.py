@@ -63,7 +63,7 @@ def export_onnx(
     tolerance: float = TOLERANCE,
 ) -> ExportReport:
     """Write ``RUN/G.onnx`` (or ``out``) from ``RUN/G.safetensors`` (``G_ema.safetensors`` with ``ema``), checked."""
-    for module in ("torch", "onnx", "onnxscript"):
+    for module in ("torch", "safetensors", "onnx", "onnxscript"):
         if importlib.util.find_spec(module) is None:
             raise GantoolError(f"{module} is not installed; {EXTRA}")
     import onnx

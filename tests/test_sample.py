@@ -164,7 +164,7 @@ def test_onnx_sampling_imports_no_torch_and_works_without_it(ring_export, tmp_pa
     torch_runtime = '--runtime torch needs torch: pip install "gantool[train]", or sample an export with --runtime onnx'
     for command, message in (
         (("sample", "--runtime", "torch"), torch_runtime),
-        (("export",), 'torch is not installed; training needs torch: pip install "gantool[train]"'),
+        (("export",), 'torch is not installed; exporting needs the training extra: pip install "gantool[train]"'),
     ):
         proc = run_cli(*command, cwd=ring_export.home, env=absent)
         assert proc.returncode == 2 and proc.stderr.strip() == f"error: {message}", proc.stderr
