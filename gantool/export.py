@@ -126,6 +126,8 @@ def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
                 f"torch.onnx could not export generator {info.component!r} ({first[:300]}); "
                 "a plugin's generator must be traceable by torch.export with a free batch size"
             ) from None
+    if program is None:  # only when given a file to write, which gantool never does here
+        raise GantoolError("torch.onnx.export returned no program; please report this")
     model = program.model_proto
     del model.metadata_props[:]
     for key, value in info.to_metadata().items():

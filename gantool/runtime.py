@@ -117,8 +117,8 @@ class OnnxGenerator:
         self.provider = self.session.get_providers()[0]
         if device not in ("auto", "cpu") and self.provider != CUDA:
             raise GantoolError(
-                f"onnxruntime could not start CUDA for --device {device} (CUDA 13 and cuDNN 9 libraries missing?): "
-                'install them, e.g. pip install "onnxruntime-gpu[cuda,cudnn]", or use --device cpu'
+                f"onnxruntime could not start CUDA for --device {device} (are the CUDA 13 and cuDNN 9 libraries installed? "
+                "installing torch brings them): install them, or use --device cpu"
             )
         meta = self.session.get_modelmeta().custom_metadata_map
         self.info = ModelInfo.from_metadata(meta, str(path), REMEDY)
