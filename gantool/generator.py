@@ -83,10 +83,12 @@ class TorchGenerator:
     """A run's generator in PyTorch with the same call as ``OnnxGenerator``: numpy latents in, numpy data out."""
 
     def __init__(self, run: str | Path | None = None, device: str = "auto", ema: bool = False) -> None:
+        run_dir = resolve_run(run)
+        weights_path(run_dir, ema)  # a missing file is reported before torch takes its seconds to import
         from gantool.train import resolve_device
 
         self.device = resolve_device(device)
-        self.G, info, self.run_dir = load_generator(run, ema=ema, device=self.device)
+        self.G, info, self.run_dir = load_generator(run_dir, ema=ema, device=self.device)
         self.info = replace(info, reference=reference_points(self.run_dir, info))
 
     def __call__(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:

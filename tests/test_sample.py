@@ -7,11 +7,15 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+import tomllib
 from onnx import TensorProto, helper
+from packaging.markers import Marker
+from packaging.requirements import Requirement
 from PIL import Image
 
 from gantool import gpu, latents
@@ -168,6 +172,25 @@ def test_onnx_sampling_imports_no_torch_and_works_without_it(ring_export, tmp_pa
     ):
         proc = run_cli(*command, cwd=ring_export.home, env=absent)
         assert proc.returncode == 2 and proc.stderr.strip() == f"error: {message}", proc.stderr
+
+
+def test_exactly_one_onnxruntime_is_required_on_every_platform():
+    """onnxruntime and onnxruntime-gpu overwrite each other's files: the markers must never pick both, nor neither."""
+    deps = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["dependencies"]
+    runtimes = [r for r in map(Requirement, deps) if r.name in ("onnxruntime", "onnxruntime-gpu")]
+    for system, machine in [("linux", "x86_64"), ("linux", "aarch64"), ("win32", "AMD64"), ("win32", "ARM64"), ("darwin", "arm64")]:
+        chosen = [r.name for r in runtimes if Marker(str(r.marker)).evaluate({"sys_platform": system, "platform_machine": machine})]
+        gpu_build = system in ("linux", "win32") and machine in ("x86_64", "AMD64")
+        assert chosen == (["onnxruntime-gpu"] if gpu_build else ["onnxruntime"]), (system, machine, chosen)
+
+
+@pytest.mark.parametrize("command", ["sample", "export", "info"])
+def test_help_imports_no_torch(command):
+    args = [sys.executable, "-X", "importtime", "-m", "gantool", command, "--help"]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "gantool.cli" in modules and not {m.partition(".")[0] for m in modules} & {*TRAINING_ONLY, "numpy", "onnxruntime"}
 
 
 def test_info(tmp_path):
