@@ -54,7 +54,8 @@ def providers_for(device: str) -> list[Any]:
             raise GantoolError(f"--device {device} was asked for but the NVIDIA driver {seen}: use --device cpu")
         return [CPU]
     preload_cuda_libraries()
-    return [(CUDA, {"device_id": index}), CPU]
+    # full float32 matmuls (onnxruntime defaults to TF32 on Ampere and later), as torch does: one seed, the same samples
+    return [(CUDA, {"device_id": str(index), "use_tf32": "0"}), CPU]
 
 
 def preload_cuda_libraries() -> None:
