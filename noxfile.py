@@ -10,13 +10,14 @@ nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).parent
 # Everything the tests exercise: gantool with its training extra and the plugin packages.
-LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg"]
+LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg", "-e", "plugins/gantool-dcgan", "-e", "plugins/gantool-losses"]
 TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, against real torch, real entry points and real onnxruntime."""
+    """The test suite, against real torch, real entry points and real onnxruntime; pytest's testpaths
+    include plugins/*/tests, so the plugin packages' own tests run too."""
     session.install(*LOCAL_PACKAGES)
     session.run("pytest", *session.posargs)
 

@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-plugins_app = typer.Typer(help="List installed plugins and the components they add.", invoke_without_command=True)
+plugins_app = typer.Typer(help="List installed plugins and the components they add, or start a new one.", invoke_without_command=True)
 app.add_typer(plugins_app, name="plugins")
 
 err = Console(stderr=True)
@@ -209,6 +209,25 @@ def plugins(
         errors = "\n".join(plugin.errors)
         table.add_row(plugin.name, plugin.version, plugin.source, components, f"[red]{escape(errors)}[/]" if errors else "")
     out.print(table)
+
+
+@plugins_app.command("new")
+def plugins_new(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="Plugin name, also its generator's and discriminator's name: lowercase letters, digits, dashes."
+        ),
+    ],
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package gantool-NAME in.")] = Path("."),
+) -> None:
+    """Write a plugin package (pyproject with the entry point, a module with hooks, a test) that pip installs as it is."""
+    from gantool.registry import get_registry
+    from gantool.scaffold import new_plugin
+
+    target = new_plugin(name, directory, registry=get_registry())
+    print(f"created {target}: a generator and a discriminator named {name}")
+    print(f"next: pip install -e {target} && pytest {target} && gantool train --gen {name}")
 
 
 def main(argv: list[str] | None = None) -> None:
