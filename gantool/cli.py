@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from gantool import __version__
 from gantool.config import DEFAULT_STEPS, TrainConfig
-from gantool.errors import GantoolError
+from gantool.errors import GantoolError, RankFailedError
 from gantool.export import DEFAULT_OPSET
 from gantool.sample import DEFAULT_BATCH, DEFAULT_COUNT
 
@@ -97,13 +97,20 @@ def train(
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new folder under runs/).")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file of settings; flags on the command line override it.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue this run folder from its last checkpoint.")] = None,
+    nproc: Annotated[
+        int,
+        typer.Option(min=1, help="Train in N processes on this machine (one per GPU), as torchrun does; --batch-size is per process."),
+    ] = 1,
+    sync_bn: Annotated[
+        bool, typer.Option("--sync-bn", help="With several GPUs: BatchNorm statistics over the whole global batch (SyncBatchNorm).")
+    ] = False,
 ) -> None:
     """Train a GAN; the run folder keeps config, weights, optimizer state, metrics and sample grids."""
     from gantool.options import parse_options
 
     need_torch()
     values = dict(ctx.params)
-    for key in ("run_dir", "config", "resume"):
+    for key in ("run_dir", "config", "resume", "nproc"):
         values.pop(key)
     for key in ("gen_opt", "disc_opt", "loss_opt", "data_opt"):
         values[key] = parse_options(values[key] or [], "--" + key.replace("_", "-"))
@@ -117,6 +124,11 @@ def train(
 
     resume_dir = resolve_run(resume) if resume is not None else None
     cfg = resolve_config(cli, config, resume_dir)
+    if nproc > 1:  # the same run in nproc processes: every one of them runs this command without --nproc
+        from gantool.launch import launch
+
+        launch(nproc, ctx.obj["argv"] if isinstance(ctx.obj, dict) else sys.argv[1:])
+        return
     run_training(cfg, run_dir=run_dir, resume=resume_dir, console=err)
 
 
@@ -232,15 +244,22 @@ def plugins_new(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user mistake becomes one line on stderr and exit code 2."""
+    from gantool.launch import note_failure, quiet_worker
+
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        code = typer.main.get_command(app).main(argv, prog_name="gantool", standalone_mode=False)
+        code = typer.main.get_command(app).main(argv, prog_name="gantool", standalone_mode=False, obj={"argv": argv})
     except GantoolError as exc:
+        note_failure(exc)  # for the launcher, when this is one process of a distributed run
         if debug:
             raise
-        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        if not quiet_worker():  # --nproc prints it once for all its processes
+            err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except RankFailedError as exc:
+        err.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
     except typer.TyperException as exc:  # usage errors: unknown flag, bad value, missing argument
         if debug:
             raise
@@ -252,4 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        note_failure(exc)
+        raise
     sys.exit(code if isinstance(code, int) else 0)

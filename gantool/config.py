@@ -43,6 +43,7 @@ class TrainConfig:
     log_every: int = 100
     sample_every: int | None = None  # None: ten grids over the run
     ckpt_every: int = 1000
+    sync_bn: bool = False  # distributed runs on GPUs: BatchNorm statistics over the global batch
 
     @property
     def disc_name(self) -> str:
@@ -75,6 +76,8 @@ class TrainConfig:
             raise GantoolError(f"--device must be auto, cpu or cuda, got {self.device!r}")
         if self.steps is not None and self.epochs is not None:
             raise GantoolError("give --steps or --epochs, not both")
+        if not isinstance(self.sync_bn, bool):
+            raise GantoolError(f"sync_bn must be true or false, got {self.sync_bn!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise GantoolError(f"--seed must be a non-negative whole number, got {self.seed!r}")
 

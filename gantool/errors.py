@@ -3,3 +3,7 @@
 
 class GantoolError(Exception):
     """Bad input or an unusable file: the message says what to do."""
+
+
+class RankFailedError(Exception):
+    """A process of a distributed run failed with an error that is not bad input; the CLI prints it as one line and exits 1."""

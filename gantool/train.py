@@ -12,16 +12,17 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from gantool import __version__
+from gantool import __version__, distributed
 from gantool import checkpoint as ckpt
 from gantool.config import DEFAULT_STEPS, TrainConfig, build_config, dump_toml, read_toml
+from gantool.distributed import Ranks
 from gantool.errors import GantoolError
 from gantool.images import picture, save_png
 from gantool.registry import get_registry
@@ -88,21 +89,27 @@ class DeviceBatches:
 class StreamedBatches:
     """Batches from a DataLoader, for datasets too big to hold on the device."""
 
-    def __init__(self, dataset: Any, batch_size: int, device: torch.device, seed: int) -> None:
-        from torch.utils.data import DataLoader
+    def __init__(self, dataset: Any, batch_size: int, device: torch.device, seed: int, ranks: Ranks | None = None) -> None:
+        from torch.utils.data import DataLoader, DistributedSampler
 
-        if batch_size > len(dataset):
-            raise GantoolError(f"--batch-size {batch_size} is larger than the dataset ({len(dataset)} samples): lower it")
-        self.device, self.per_epoch = device, len(dataset) // batch_size
+        ranks = ranks or Ranks()
+        # Several processes: each reads its own share of one shuffle that every rank draws from the same seed.
+        self.sampler = DistributedSampler(dataset, ranks.world, ranks.rank, seed=seed, drop_last=True) if ranks.active else None
+        per_rank = len(self.sampler) if self.sampler is not None else len(dataset)
+        if batch_size > per_rank:
+            share = f" ({ranks.world} processes share them, {per_rank} each; --batch-size is per process)" if ranks.active else ""
+            raise GantoolError(f"--batch-size {batch_size} is larger than the dataset ({len(dataset)} samples{share}): lower it")
+        self.device, self.per_epoch, self.epoch = device, per_rank // batch_size, 0
         self.loader = DataLoader(
             dataset,
             batch_size=batch_size,
-            shuffle=True,
+            shuffle=self.sampler is None,
+            sampler=self.sampler,
             drop_last=True,
             num_workers=min(4, os.cpu_count() or 1),
             pin_memory=device.type == "cuda",  # pinned pages let the copy to the GPU overlap compute
             persistent_workers=True,
-            generator=torch.Generator().manual_seed(seed),
+            generator=torch.Generator().manual_seed(distributed.rank_seed(seed, ranks)),
         )
         self.iterator: Iterator[Any] = iter(self.loader)
 
@@ -110,6 +117,9 @@ class StreamedBatches:
         try:
             batch = next(self.iterator)
         except StopIteration:
+            self.epoch += 1
+            if self.sampler is not None:
+                self.sampler.set_epoch(self.epoch)  # a new shuffle, the same on every rank
             self.iterator = iter(self.loader)
             batch = next(self.iterator)
         if isinstance(batch, list | tuple):  # (x, label) datasets: the images are enough
@@ -195,9 +205,16 @@ def network_metadata(cfg: TrainConfig, kind: str, data_shape: tuple[int, ...], s
 
 
 @contextmanager
-def stop_at_step_boundary() -> Iterator[dict[str, bool]]:
-    """Ctrl-C asks the loop to stop after the current step, so the checkpoint it saves is whole."""
+def stop_at_step_boundary(enabled: bool = True) -> Iterator[dict[str, bool]]:
+    """Ctrl-C asks the loop to stop after the current step, so the checkpoint it saves is whole.
+
+    Not in a distributed run: its launcher passes Ctrl-C on to every process, which stop at once
+    (ranks stopping at different steps would wait on each other), and the last checkpoint stays.
+    """
     flag = {"stop": False}
+    if not enabled:
+        yield flag
+        return
     previous = signal.getsignal(signal.SIGINT)
 
     def handler(signum: int, frame: Any) -> None:
@@ -234,44 +251,64 @@ def resolve_config(
 
 
 def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None, console: Any = None) -> Path:
-    """Train G and D as ``cfg`` says; returns the run folder. ``resume`` continues a run in place."""
+    """Train G and D as ``cfg`` says; returns the run folder. ``resume`` continues a run in place.
+
+    Under torchrun (or ``gantool train --nproc``) every process calls this: see gantool.distributed.
+    """
+    cfg.validate()
+    with distributed.process_group(cfg.device, resolve_device) as (ranks, device):
+        return _train(cfg, run_dir, resume, console, ranks, device)
+
+
+def _train(
+    cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | None, console: Any, ranks: Ranks, device: torch.device
+) -> Path:
     from rich.console import Console
 
-    console = console or Console(stderr=True)
-    cfg.validate()
+    console = (console or Console(stderr=True)) if ranks.main else Console(quiet=True)  # rank 0 alone talks
     registry = get_registry()
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
+    seed = distributed.rank_seed(cfg.seed, ranks)  # cfg.seed itself on rank 0 and in a one-process run
+    torch.manual_seed(seed)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # TF32 tensor cores: ~8x matmul throughput, ample precision for GANs
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True  # shapes are fixed, so autotuning pays off after the first step
 
     # Data lives on the training device and is batched there (the seeds' DataLoader costs more than the MLPs).
-    data = registry.create("dataset", cfg.data, **cfg.data_opt)
-    data_rng = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    # Several processes: each holds and shuffles its own shard (see distributed.shard).
+    data = distributed.first_on_main(lambda: registry.create("dataset", cfg.data, **cfg.data_opt), ranks)
+    data_rng = torch.Generator(device=device).manual_seed(seed + 1)
     if isinstance(data, torch.Tensor):
         if data.ndim < 2 or len(data) == 0:
             raise GantoolError(f"dataset {cfg.data!r} gave a tensor of shape {tuple(data.shape)}; it must be (N, *data_shape) with N > 0")
         data_shape = tuple(data.shape[1:])
-        batches: DeviceBatches | StreamedBatches = DeviceBatches(data.to(device), cfg.batch_size, data_rng)
+        local = distributed.shard(data, ranks, cfg.batch_size)
+        batches: DeviceBatches | StreamedBatches = DeviceBatches(local.to(device), cfg.batch_size, data_rng)
     else:
         first = data[0][0] if isinstance(data[0], list | tuple) else data[0]
         data_shape = tuple(first.shape)
         console.print(f"[yellow]note[/]: dataset {cfg.data!r} is not a tensor; streaming it through a DataLoader (slower)")
-        batches = StreamedBatches(data, cfg.batch_size, device, cfg.seed)
+        batches = StreamedBatches(data, cfg.batch_size, device, cfg.seed, ranks)
     steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
     sample_every = cfg.sample_every or max(1, steps // 10)
 
     G = registry.create("generator", cfg.gen, cfg.latent_dim, data_shape, **cfg.gen_opt).to(device)
     D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt).to(device)
     check_shapes(G, D, cfg, data_shape, device)
+    if cfg.sync_bn:
+        (G, g_norms), (D, d_norms) = distributed.sync_batchnorm(G, ranks, device), distributed.sync_batchnorm(D, ranks, device)
+        if not g_norms + d_norms:
+            console.print("[yellow]note[/]: --sync-bn changes nothing here (one process, or no BatchNorm in G or D)")
+    # G_ddp and D_ddp keep the ranks in step (DistributedDataParallel; G and D themselves in one process).
+    # D's step calls D_ddp on the real and the fake batch before one backward; G's step goes through
+    # D itself, frozen, so no DDP reducer waits for D gradients that never come.
+    G_ddp, D_ddp = distributed.wrap(G, ranks, device), distributed.wrap(D, ranks, device)
     loss = registry.create("loss", cfg.loss, **cfg.loss_opt)
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
-    latent_rng = torch.Generator(device=device).manual_seed(cfg.seed + 2)
+    latent_rng = torch.Generator(device=device).manual_seed(seed + 2)
     # Grids show the same latents every time, so the pictures over training are comparable.
     reference = data[:SCATTER_COUNT].numpy() if isinstance(data, torch.Tensor) and data_shape == (2,) else None
     n_shown = SAMPLE_COUNT if reference is None else SCATTER_COUNT
@@ -280,31 +317,36 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     start = 0
     if resume is not None:
         run_dir = Path(resume)
-        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device)
+        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device, ranks)
         if start >= steps:
             raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
-    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg.gen, cfg.data)
-    (run_dir / "samples").mkdir(parents=True, exist_ok=True)
-    point_latest(run_dir)
-    ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
+    if run_dir is None:  # a new folder is named after the time: rank 0 names it for everyone
+        run_dir = distributed.broadcast_text(str(new_run_dir(cfg.gen, cfg.data)) if ranks.main else "", ranks, device)
+    run_dir = Path(run_dir)
+    if ranks.main:
+        (run_dir / "samples").mkdir(parents=True, exist_ok=True)
+        point_latest(run_dir)
+        ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
 
     def save(step: int) -> None:
-        """Weights for export and sampling, and everything a resume needs in one atomic file."""
+        """Weights for export and sampling, and everything a resume needs in one atomic file (every rank's RNG and data order)."""
+        data_tensors, data_meta = batches.state()
+        rng = {"rng.torch": torch.get_rng_state(), "rng.data": data_rng.get_state(), "rng.latent": latent_rng.get_state()}
+        if device.type == "cuda":
+            rng["rng.cuda"] = torch.cuda.get_rng_state(device)
+        per_rank = distributed.gather_states({**data_tensors, **rng}, ranks, device)  # the position in the data is the same on every rank
+        if not ranks.main:
+            return
         for kind, net, name in (("generator", G, "G"), ("discriminator", D, "D")):
             ckpt.save_tensors(run_dir / f"{name}.safetensors", ckpt.state_tensors(net), network_metadata(cfg, kind, data_shape, step))
-        tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__}
+        tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__, "world_size": ranks.world}
         for prefix, net in (("G", G), ("D", D)):
             tensors.update({f"{prefix}.{k}": v for k, v in ckpt.state_tensors(net).items()})
         for prefix, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
             opt_tensors, meta[prefix] = ckpt.optimizer_tensors(opt, prefix)
             tensors.update(opt_tensors)
-        data_tensors, meta["data"] = batches.state()
-        tensors.update(data_tensors)
-        tensors["rng.torch"] = torch.get_rng_state()
-        tensors["rng.data"] = data_rng.get_state()
-        tensors["rng.latent"] = latent_rng.get_state()
-        if device.type == "cuda":
-            tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
+        meta["data"] = data_meta
+        tensors.update(per_rank)
         ckpt.save_tensors(run_dir / ckpt.CHECKPOINT, tensors, meta)
 
     def save_samples(step: int) -> None:
@@ -326,14 +368,14 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    watch = Watch(D)
+    watch = Watch(D_ddp)
     pending: list[torch.Tensor] = []  # per-step figures, still on the device
     last_saved = start
     started = time.perf_counter()
     with (
-        stop_at_step_boundary() as interrupt,
+        stop_at_step_boundary(enabled=not ranks.active) as interrupt,
         Progress(*columns, console=console, transient=False) as progress,
-        (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as metrics,
+        (run_dir / "metrics.jsonl").open("a", encoding="utf-8") if ranks.main else nullcontext() as metrics,
     ):
         task = progress.add_task("train", total=steps, completed=start, figures="")
         for step in range(start + 1, steps + 1):
@@ -351,20 +393,21 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
 
             # (2) one step on G through a frozen D: D's weight gradients are never needed here, so skip them.
             D.requires_grad_(False)
-            fake = G(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+            fake = G_ddp(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
             g_loss = loss.generator_loss(D, real, fake)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
             D.requires_grad_(True)
 
-            # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync).
+            # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync),
+            # then the mean over ranks comes back in one all-reduce.
             pending.append(torch.stack([d_loss.detach(), g_loss.detach(), *(f.to(device) for f in figures)]).float())
             if step % cfg.log_every == 0 or step == steps or interrupt["stop"]:
-                rows = torch.stack(pending).tolist()
+                rows = distributed.average(torch.stack(pending), ranks).tolist()
                 first = step - len(rows) + 1
                 pending.clear()
-                for i, (dl, gl, dx, dgz, dlr, dlf) in enumerate(rows):
+                for i, (dl, gl, dx, dgz, dlr, dlf) in enumerate(rows if ranks.main else []):  # rank 0 writes the file
                     record = {
                         "step": first + i,
                         "d_loss": dl,
@@ -375,7 +418,8 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                         "d_loss_fake": dlf,
                     }
                     metrics.write(json.dumps(record) + "\n")
-                metrics.flush()
+                if metrics is not None:
+                    metrics.flush()
                 if not all(math.isfinite(v) for v in rows[-1][:2]):
                     raise GantoolError(
                         f"the loss became {rows[-1][0]} (D) / {rows[-1][1]} (G) at step {step}; the checkpoint of step {last_saved} "
@@ -383,7 +427,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                     )
                 dl, gl, dx, dgz = rows[-1][:4]
                 progress.update(task, completed=step, figures=f"D {dl:.3f}  G {gl:.3f}  D(x) {dx:.2f}  D(G(z)) {dgz:.2f}")
-            if step % sample_every == 0 or step == steps:
+            if ranks.main and (step % sample_every == 0 or step == steps):
                 save_samples(step)
             if step % cfg.ckpt_every == 0 or step == steps or interrupt["stop"]:
                 save(step)
@@ -394,7 +438,9 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                 raise KeyboardInterrupt
     elapsed = time.perf_counter() - started
     done = steps - start
-    console.print(f"trained {done} steps in {elapsed:.1f} s ({done * cfg.batch_size / max(elapsed, 1e-9):,.0f} images/s) -> {run_dir}")
+    images = done * cfg.batch_size * ranks.world
+    where = f" in {ranks.world} processes" if ranks.active else ""
+    console.print(f"trained {done} steps{where} in {elapsed:.1f} s ({images / max(elapsed, 1e-9):,.0f} images/s) -> {run_dir}")
     return run_dir
 
 
@@ -408,10 +454,12 @@ def restore(
     data_rng: torch.Generator,
     latent_rng: torch.Generator,
     device: torch.device,
+    ranks: Ranks | None = None,
 ) -> int:
-    """Put a run back exactly as it was at its last checkpoint; returns that step."""
+    """Put a run back exactly as it was at its last checkpoint; returns that step. Each rank takes its own RNG and data order."""
     tensors, meta = ckpt.load_tensors(path)
     try:
+        tensors = distributed.own_state(tensors, meta, ranks or Ranks(), path)
         step = int(meta["step"])
         for prefix, net in (("G", G), ("D", D)):
             part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
