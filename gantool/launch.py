@@ -122,8 +122,11 @@ def launch(nproc: int, argv: list[str]) -> None:
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-    # The agent logs every start and stop; the outcome is reported below, once.
-    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    # The agent logs every start, stop and signal at WARNING, each module's logger at its own level;
+    # the outcome is reported below, once.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(("torch.distributed.elastic", "torch.distributed.launcher")):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     os.environ[QUIET] = "1"  # inherited by the workers
     with tempfile.TemporaryDirectory(prefix="gantool-launch-") as logs:
         config = LaunchConfig(
@@ -141,4 +144,9 @@ def launch(nproc: int, argv: list[str]) -> None:
         except ChildFailedError as exc:
             raise first_failure(exc.failures) from None
         except SignalException:
+            print(
+                "\ninterrupted: every process was stopped; the run keeps its last checkpoint (see --ckpt-every): "
+                f"continue with gantool train --resume RUN --nproc {nproc}",
+                file=sys.stderr,
+            )
             raise KeyboardInterrupt from None

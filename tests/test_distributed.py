@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -52,6 +53,7 @@ class Recorded(NonSaturating):
     def discriminator_loss(self, D, real, fake):
         value = super().discriminator_loss(D, real, fake)
         LOSSES.append(["d", value.item()])
+        LOSSES.append(["real", real[:, 0].mul(100).round().int().tolist()])  # which samples (see Points)
         return value
 
     def generator_loss(self, D, real, fake):
@@ -68,6 +70,26 @@ class FailsOnRank1(NonSaturating):
         if os.environ.get("RANK") == "1" and self.calls == 3:
             raise RuntimeError("rank 1 gave up at step 3")
         return super().generator_loss(D, real, fake)
+
+
+class Points:
+    # a map-style dataset (so streamed through a DataLoader): sample i is the point (i / 100, 0)
+
+    def __init__(self, n=100):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        import torch
+
+        return torch.tensor([i / 100, 0.0])
+
+
+@hookimpl
+def register_datasets(register):
+    register("points", Points)
 
 
 @hookimpl
@@ -240,6 +262,40 @@ def test_bad_input_found_on_every_rank_is_one_line_and_exit_2(tmp_path, flags, m
     assert proc.returncode == 2, proc.stderr[-4000:]
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+
+
+def test_a_streamed_dataset_is_split_between_ranks(tmp_path, plugin_env):
+    """A dataset that is not a tensor goes through a DistributedSampler: each epoch, each rank reads its own half."""
+    settings = json.dumps({**SETTINGS, "data": "points", "data_opt": {}, "batch_size": 10, "steps": 10})
+    proc = torchrun(WORKER, "train", str(tmp_path), settings, str(tmp_path / "run"), cwd=tmp_path, env=plugin_env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    logs = [json.loads((tmp_path / f"losses-rank{r}.json").read_text()) for r in (0, 1)]
+    seen = [[i for kind, batch in log if kind == "real" for i in batch] for log in logs]
+    for epoch in range(2):  # 100 samples, 50 a rank, 5 batches of 10: steps 1-5 are the first epoch
+        first, second = (set(s[epoch * 50 : (epoch + 1) * 50]) for s in seen)
+        assert len(first) == len(second) == 50 and not first & second and first | second == set(range(100))
+    assert seen[0][:50] != seen[0][50:]  # a new shuffle each epoch
+
+
+def test_ctrl_c_stops_every_process_and_keeps_the_checkpoint(tmp_path):
+    args = ("train", "--data", "ring", "--data-opt", "n=1000", "--steps", "100000", "--ckpt-every", "50", "--device", "cpu")
+    env = {**os.environ, **ONE_THREAD, "COLUMNS": "200", "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gantool", *args, "--nproc", "2", "--run-dir", "run"],
+        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    checkpoint = tmp_path / "run" / ckpt.CHECKPOINT
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the launcher and its workers get it
+    stopped = time.monotonic()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-4000:]
+    assert time.monotonic() - stopped < 60
+    assert "interrupted: every process was stopped" in stderr and "--resume RUN --nproc 2" in stderr
+    _, meta = ckpt.load_tensors(checkpoint)
+    assert json.loads(meta["world_size"]) == 2 and json.loads(meta["step"]) % 50 == 0
 
 
 def test_nproc_under_torchrun_is_refused(tmp_path):
