@@ -137,16 +137,18 @@ class Watch:
     """Calls D like D itself, keeping its logits on the real and the fake batch for the logs.
 
     Losses get this in place of D, so D(x) and D(G(z)) come for free, without a
-    second forward pass and without reading anything back to the host.
+    second forward pass and without reading anything back to the host. In a distributed
+    run the calls go through ``call``, D's DistributedDataParallel wrapper, which averages
+    the gradients over ranks; attributes still come from D itself.
     """
 
-    def __init__(self, D: torch.nn.Module) -> None:
-        self.D, self.real, self.fake = D, None, None
+    def __init__(self, D: torch.nn.Module, call: torch.nn.Module | None = None) -> None:
+        self.D, self.call, self.real, self.fake = D, call or D, None, None
         self.real_logits: torch.Tensor | None = None
         self.fake_logits: torch.Tensor | None = None
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.D(x)
+        out = self.call(x)
         if x is self.real:
             self.real_logits = out.detach().reshape(-1)
         elif x is self.fake:
@@ -368,7 +370,7 @@ def _train(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    watch = Watch(D_ddp)
+    watch = Watch(D, call=D_ddp)
     pending: list[torch.Tensor] = []  # per-step figures, still on the device
     last_saved = start
     started = time.perf_counter()

@@ -55,7 +55,7 @@ def grads(out: Path) -> None:
                 fake = G(z)
             torch.manual_seed(7 + 100 * iteration + ranks.rank)  # the penalties' random mix
             D.zero_grad(), G.zero_grad()
-            loss.discriminator_loss(Watch(D_ddp), real, fake).backward()
+            loss.discriminator_loss(Watch(D, call=D_ddp), real, fake).backward()
             D.requires_grad_(False)
             loss.generator_loss(D, real, G_ddp(z)).backward()
             D.requires_grad_(True)
