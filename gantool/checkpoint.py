@@ -24,18 +24,31 @@ CHECKPOINT = "checkpoint.safetensors"
 MAX_HEADER = 100 * 1024 * 1024
 
 
+TEMP_SUFFIX = ".tmp"
+
+
 def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename it into place."""
+    """Write to a temporary file beside ``path``, fsync it, then rename it into place.
+
+    A reader, or a process killed at any moment, sees the old file or the new one,
+    never half of one. A killed writer can leave a ``.NAME.*.tmp`` file behind;
+    ``runs.claim_run`` removes them.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full, folder gone: the old file is still whole
+            raise _unwritable(path, exc) from None
         raise
     try:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -49,12 +62,25 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def _unwritable(path: Path, exc: OSError) -> GantoolError:
+    return GantoolError(f"cannot write {path} ({exc.strerror or exc}): make sure its folder exists, is writable and has free space")
+
+
+# torch.save writes a zip archive of pickles (older versions a bare pickle): gantool never opens either.
+PICKLE_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
 def read_metadata(path: str | Path) -> dict[str, str]:
     """A safetensors file's metadata, read from its JSON header without torch."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
+            if head.startswith(PICKLE_MAGIC):
+                raise GantoolError(
+                    f"{path} is a pickle (torch.save) file, not safetensors; gantool never unpickles files, "
+                    "because unpickling can run any code: point at a file gantool wrote"
+                )
             if len(head) < 8:
                 raise ValueError("file is shorter than a safetensors header")
             (length,) = struct.unpack("<Q", head)
@@ -68,7 +94,9 @@ def read_metadata(path: str | Path) -> dict[str, str]:
             raise ValueError("header is not a JSON object")
     except FileNotFoundError:
         raise GantoolError(f"{path} does not exist: check the path or train a run first") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise GantoolError(f"{path} is a folder, not a safetensors file: point at a file gantool wrote") from None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:  # RecursionError: absurdly nested JSON
         raise GantoolError(f"{path} is not a readable safetensors file ({exc}); point at a file gantool wrote") from None
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict):
@@ -94,7 +122,7 @@ def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[
     meta = read_metadata(path)  # clear errors for missing or non-safetensors files
     try:
         tensors = load(path.read_bytes())
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, OverflowError, MemoryError) as exc:
         raise GantoolError(f"{path} is damaged ({exc}); use another checkpoint") from None
     return {k: v.to(device) for k, v in tensors.items()}, meta
 
@@ -131,6 +159,13 @@ def optimizer_tensors(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str
 
 
 def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Load an optimizer's state (moments, step counts) from a checkpoint.
+
+    Its settings (learning rate, betas, fused or foreach) stay as the optimizer was
+    built, so a resumed run follows today's --lr and device.
+    """
+    import torch
+
     state: dict[int, dict[str, Any]] = {}
     for name, value in tensors.items():
         if name.startswith(prefix + "."):
@@ -138,7 +173,23 @@ def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, t
             state.setdefault(int(pid), {})[key] = value
     for pid, values in meta.get("scalars", {}).items():
         state.setdefault(int(pid), {}).update(values)
+    settings = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
     try:
         opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    except (KeyError, ValueError, RuntimeError) as exc:
+    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
         raise GantoolError(f"optimizer state does not match the networks ({exc}); resume with the run's own components") from None
+    for group, kept in zip(opt.param_groups, settings):
+        group.update(kept)
+    # load_state_dict checks the parameter count only: a wrong shape or dtype would fail mid-step instead
+    for group in opt.param_groups:
+        for param in group["params"]:
+            for key, value in opt.state.get(param, {}).items():
+                if not isinstance(value, torch.Tensor):
+                    continue
+                bad_scalar = value.ndim == 0 and not value.is_floating_point()
+                bad_shape = value.ndim > 0 and (value.shape, value.dtype) != (param.shape, param.dtype)
+                if bad_scalar or bad_shape:
+                    raise GantoolError(
+                        f"optimizer state {prefix} {key} has shape {tuple(value.shape)} and {value.dtype} for a parameter of shape "
+                        f"{tuple(param.shape)}; resume with the run's own components"
+                    )

@@ -109,12 +109,19 @@ def train(
     if resume is not None and run_dir is not None:
         raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
 
-    from gantool.runs import resolve_run
-    from gantool.train import resolve_config
-    from gantool.train import train as run_training
+    from gantool.config import resolve_config
+    from gantool.registry import get_registry
+    from gantool.runs import check_resumable, resolve_run
 
     resume_dir = resolve_run(resume) if resume is not None else None
+    if resume_dir is not None:
+        check_resumable(resume_dir)
     cfg = resolve_config(cli, config, resume_dir)
+    for kind, name, options in cfg.components():  # names and options are checked before torch is imported
+        get_registry().check(kind, name, options)
+
+    from gantool.train import train as run_training
+
     run_training(cfg, run_dir=run_dir, resume=resume_dir, console=err)
 
 
@@ -155,8 +162,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: every user mistake becomes one line on stderr and exit code 2."""
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    group = typer.main.get_command(app)
     try:
-        code = typer.main.get_command(app).main(argv, prog_name="gantool", standalone_mode=False)
+        code = group.main(argv, prog_name="gantool", standalone_mode=False)
     except GantoolError as exc:
         if debug:
             raise
@@ -165,9 +173,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as exc:  # usage errors: unknown flag, bad value, missing argument
         if debug:
             raise
-        command = " ".join(a for a in argv[:1] if not a.startswith("-"))
-        hint = f"gantool {command} --help" if command else "gantool --help"
-        err.print(f"[bold red]error[/]: {escape(exc.format_message())} (see '{hint}')", highlight=False, soft_wrap=True)
+        message = exc.format_message()
+        if not message:  # bare `gantool`: the help text was the answer
+            sys.exit(2)
+        command = next((a for a in argv if not a.startswith("-")), None)
+        hint = f"gantool {command} --help" if command in getattr(group, "commands", {}) else "gantool --help"
+        err.print(f"[bold red]error[/]: {escape(message)} (see '{hint}')", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Abort:
         sys.exit(1)

@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,11 @@ import torch.nn.functional as F
 
 from gantool import __version__
 from gantool import checkpoint as ckpt
-from gantool.config import DEFAULT_STEPS, TrainConfig, build_config, dump_toml, read_toml
+from gantool.config import DEFAULT_STEPS, TrainConfig, dump_toml, resolve_config
 from gantool.errors import GantoolError
 from gantool.images import picture, save_png
 from gantool.registry import get_registry
-from gantool.runs import new_run_dir, point_latest
+from gantool.runs import claim_run, new_run_dir, point_latest, trim_metrics
 
 SAMPLE_COUNT = 64
 SCATTER_COUNT = 2000
@@ -80,9 +80,13 @@ class DeviceBatches:
         return tensors, {"pos": self.pos}
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        perm = tensors.get("data.perm")
+        perm, pos, n = tensors.get("data.perm"), meta.get("pos", 0), len(self.data)
+        if perm is not None and (perm.dtype != torch.int64 or not torch.equal(perm.sort().values, torch.arange(n))):
+            raise ValueError(f"data.perm is not a permutation of the {n} samples")
+        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= n:
+            raise ValueError(f"data position {pos!r} is outside the {n} samples")
         self.perm = None if perm is None else perm.to(self.data.device)
-        self.pos = int(meta.get("pos", 0))
+        self.pos = pos
 
 
 class StreamedBatches:
@@ -158,23 +162,106 @@ class Watch:
         ]
 
 
+class CheckedLoss:
+    """A loss plugin held to its contract: a scalar tensor that depends on the networks, or a one-line error naming it."""
+
+    def __init__(self, loss: Any, name: str, plugin: str) -> None:
+        self.loss, self.what = loss, f"loss {name!r} (from {plugin})"
+
+    def discriminator_loss(self, D: Any, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return self._call("discriminator_loss", D, real, fake)
+
+    def generator_loss(self, D: Any, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return self._call("generator_loss", D, real, fake)
+
+    def _call(self, method: str, *args: Any) -> torch.Tensor:
+        try:
+            out = getattr(self.loss, method)(*args)
+        except (GantoolError, torch.OutOfMemoryError):
+            raise
+        except Exception as exc:
+            raise GantoolError(
+                f"{self.what} raised {type(exc).__name__} in {method}: {first_line(exc)}; "
+                "report it to the plugin's authors ('gantool --debug' shows the traceback)"
+            ) from exc
+        if not isinstance(out, torch.Tensor) or out.numel() != 1 or not out.requires_grad:
+            got = f"a tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__
+            raise GantoolError(
+                f"{self.what} returned {got}{' without a gradient' if isinstance(out, torch.Tensor) else ''} from {method}; "
+                "it must return one number computed from D's output (a scalar tensor)"
+            )
+        return out.reshape(())
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
+    """The name of the first floating tensor holding NaN or infinity, with one device sync for all of them."""
+    floats = [(name, t) for name, t in tensors.items() if t.is_floating_point()]
+    if not floats:
+        return None
+    finite = torch.stack([t.isfinite().all() for _, t in floats]).tolist()
+    return next((name for (name, _), ok in zip(floats, finite) if not ok), None)
+
+
 def check_shapes(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, data_shape: tuple[int, ...], device: torch.device) -> None:
     """Hold plugins to the contract before the first step, with a message naming the culprit."""
     G.eval(), D.eval()
     with torch.no_grad():
         z = torch.zeros(2, cfg.latent_dim, device=device)
-        out = G(z)
+        out = forward(G, z, f"generator {cfg.gen!r}", "2 latents")
         if tuple(out.shape) != (2, *data_shape):
             raise GantoolError(
                 f"generator {cfg.gen!r} returned shape {tuple(out.shape)} for 2 latents; the data needs {(2, *data_shape)}: "
                 "pick a generator for this data"
             )
-        logits = D(out)
+        logits = forward(D, out, f"discriminator {cfg.disc_name!r}", f"2 samples of shape {data_shape}")
         if tuple(logits.shape) not in ((2,), (2, 1)):
             raise GantoolError(
                 f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1)"
             )
     G.train(), D.train()
+
+
+def forward(net: torch.nn.Module, x: torch.Tensor, what: str, given: str) -> torch.Tensor:
+    """One forward pass of a plugin's network, a failure named after it."""
+    try:
+        out = net(x)
+    except (GantoolError, torch.OutOfMemoryError):
+        raise
+    except Exception as exc:
+        raise GantoolError(f"{what} failed on {given}: {type(exc).__name__}: {first_line(exc)}; pick one that fits this data") from exc
+    if not isinstance(out, torch.Tensor):
+        raise GantoolError(f"{what} returned {type(out).__name__}, not a tensor; pick one that fits this data")
+    return out
+
+
+def dataset_shape(data: Any, name: str) -> tuple[int, ...]:
+    """The shape of one sample of a map-style dataset, or a one-line error when it is not one."""
+    try:
+        item = data[0]
+        first = item[0] if isinstance(item, list | tuple) else item
+        shape = tuple(first.shape)
+        if len(data) == 0:
+            raise ValueError("it is empty")
+    except Exception as exc:
+        raise GantoolError(
+            f"dataset {name!r} gave a {type(data).__name__} that is not usable data ({type(exc).__name__}: {first_line(exc)}); "
+            "a dataset must be a tensor (N, *data_shape) or a map-style Dataset of such tensors"
+        ) from None
+    return shape
+
+
+def non_finite_error(what: str, step: int, last_saved: int, run_dir: Path) -> GantoolError:
+    """Stop a diverged run, pointing at the checkpoint it kept and at the way on."""
+    if last_saved:
+        keep = f"the checkpoint of step {last_saved} is kept: resume with a lower learning rate (gantool train --resume {run_dir} --lr ...)"
+    else:
+        keep = "no checkpoint was written: lower --lr"
+    return GantoolError(f"{what} at step {step}; {keep} or change --loss")
 
 
 def network_metadata(cfg: TrainConfig, kind: str, data_shape: tuple[int, ...], step: int) -> dict[str, Any]:
@@ -220,21 +307,13 @@ def stop_at_step_boundary() -> Iterator[dict[str, bool]]:
 # --- the run ------------------------------------------------------------------------------------
 
 
-def resolve_config(
-    cli: dict[str, Any] | None = None, config_file: str | Path | None = None, resume: str | Path | None = None
-) -> TrainConfig:
-    """Defaults < the resumed run's config < the TOML file < explicit command-line values."""
-    layers: list[dict[str, Any]] = []
-    if resume is not None:
-        layers.append(read_toml(Path(resume) / "config.toml"))
-    if config_file is not None:
-        layers.append(read_toml(config_file))
-    layers.append(cli or {})
-    return build_config(*layers)
-
-
 def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None, console: Any = None) -> Path:
     """Train G and D as ``cfg`` says; returns the run folder. ``resume`` continues a run in place."""
+    with ExitStack() as held:  # the run folder's lock, released however the run ends
+        return _train(cfg, run_dir, resume, console, held)
+
+
+def _train(cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | None, console: Any, held: ExitStack) -> Path:
     from rich.console import Console
 
     console = console or Console(stderr=True)
@@ -256,8 +335,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         data_shape = tuple(data.shape[1:])
         batches: DeviceBatches | StreamedBatches = DeviceBatches(data.to(device), cfg.batch_size, data_rng)
     else:
-        first = data[0][0] if isinstance(data[0], list | tuple) else data[0]
-        data_shape = tuple(first.shape)
+        data_shape = dataset_shape(data, cfg.data)
         console.print(f"[yellow]note[/]: dataset {cfg.data!r} is not a tensor; streaming it through a DataLoader (slower)")
         batches = StreamedBatches(data, cfg.batch_size, device, cfg.seed)
     steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
@@ -266,7 +344,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     G = registry.create("generator", cfg.gen, cfg.latent_dim, data_shape, **cfg.gen_opt).to(device)
     D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt).to(device)
     check_shapes(G, D, cfg, data_shape, device)
-    loss = registry.create("loss", cfg.loss, **cfg.loss_opt)
+    loss = CheckedLoss(registry.create("loss", cfg.loss, **cfg.loss_opt), cfg.loss, registry.get("loss", cfg.loss).plugin)
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
@@ -277,21 +355,21 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     n_shown = SAMPLE_COUNT if reference is None else SCATTER_COUNT
     fixed_z = sample_latent(n_shown, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
 
+    # One writer per run folder, from here to the end: a second run on it is refused, not interleaved.
+    run_dir = Path(resume) if resume is not None else Path(run_dir) if run_dir is not None else new_run_dir(cfg.gen, cfg.data)
+    held.enter_context(claim_run(run_dir, resuming=resume is not None))
     start = 0
     if resume is not None:
-        run_dir = Path(resume)
         start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device)
         if start >= steps:
             raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
-    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg.gen, cfg.data)
+    trim_metrics(run_dir / "metrics.jsonl", start)  # rows a killed run logged after its last checkpoint
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     point_latest(run_dir)
     ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
 
     def save(step: int) -> None:
-        """Weights for export and sampling, and everything a resume needs in one atomic file."""
-        for kind, net, name in (("generator", G, "G"), ("discriminator", D, "D")):
-            ckpt.save_tensors(run_dir / f"{name}.safetensors", ckpt.state_tensors(net), network_metadata(cfg, kind, data_shape, step))
+        """Everything a resume needs in one atomic file, then the weights for export and sampling; never a NaN."""
         tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__}
         for prefix, net in (("G", G), ("D", D)):
             tensors.update({f"{prefix}.{k}": v for k, v in ckpt.state_tensors(net).items()})
@@ -305,7 +383,13 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         tensors["rng.latent"] = latent_rng.get_state()
         if device.type == "cuda":
             tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
+        bad = first_non_finite(tensors)  # a finite loss can still come with an infinite gradient
+        if bad is not None:
+            raise non_finite_error(f"{bad} became NaN or infinite", step, last_saved, run_dir)
         ckpt.save_tensors(run_dir / ckpt.CHECKPOINT, tensors, meta)
+        for kind, name in (("generator", "G"), ("discriminator", "D")):
+            weights = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
+            ckpt.save_tensors(run_dir / f"{name}.safetensors", weights, network_metadata(cfg, kind, data_shape, step))
 
     def save_samples(step: int) -> None:
         G.eval()
@@ -359,8 +443,11 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
             D.requires_grad_(True)
 
             # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync).
+            # The losses are also checked before every save, so no checkpoint ever holds a diverged run.
             pending.append(torch.stack([d_loss.detach(), g_loss.detach(), *(f.to(device) for f in figures)]).float())
-            if step % cfg.log_every == 0 or step == steps or interrupt["stop"]:
+            stop = interrupt["stop"]  # read once: a Ctrl-C landing mid-bookkeeping waits for the next step
+            saving = step % cfg.ckpt_every == 0 or step == steps or stop
+            if step % cfg.log_every == 0 or saving:
                 rows = torch.stack(pending).tolist()
                 first = step - len(rows) + 1
                 pending.clear()
@@ -376,19 +463,18 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                     }
                     metrics.write(json.dumps(record) + "\n")
                 metrics.flush()
-                if not all(math.isfinite(v) for v in rows[-1][:2]):
-                    raise GantoolError(
-                        f"the loss became {rows[-1][0]} (D) / {rows[-1][1]} (G) at step {step}; the checkpoint of step {last_saved} "
-                        f"in {run_dir} is kept: lower --lr or change --loss"
-                    )
+                diverged = next((i for i, row in enumerate(rows) if not all(math.isfinite(v) for v in row[:2])), None)
+                if diverged is not None:
+                    dl, gl = rows[diverged][:2]
+                    raise non_finite_error(f"the loss became {dl} (D) / {gl} (G)", first + diverged, last_saved, run_dir)
                 dl, gl, dx, dgz = rows[-1][:4]
                 progress.update(task, completed=step, figures=f"D {dl:.3f}  G {gl:.3f}  D(x) {dx:.2f}  D(G(z)) {dgz:.2f}")
             if step % sample_every == 0 or step == steps:
                 save_samples(step)
-            if step % cfg.ckpt_every == 0 or step == steps or interrupt["stop"]:
+            if saving:
                 save(step)
                 last_saved = step
-            if interrupt["stop"]:
+            if stop:
                 progress.stop()
                 console.print(f"interrupted: saved step {step} in {run_dir}; continue with: gantool train --resume {run_dir}")
                 raise KeyboardInterrupt
@@ -412,7 +498,9 @@ def restore(
     """Put a run back exactly as it was at its last checkpoint; returns that step."""
     tensors, meta = ckpt.load_tensors(path)
     try:
-        step = int(meta["step"])
+        step = json.loads(meta["step"])
+        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+            raise ValueError(f"step {meta['step']!r} is not a positive whole number")
         for prefix, net in (("G", G), ("D", D)):
             part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
             ckpt.load_state(net, part, f"{path} ({prefix})")
@@ -425,8 +513,13 @@ def restore(
         latent_rng.set_state(tensors["rng.latent"])
         if device.type == "cuda" and "rng.cuda" in tensors:
             torch.cuda.set_rng_state(tensors["rng.cuda"], device)
-    except (KeyError, ValueError, json.JSONDecodeError) as exc:
-        raise GantoolError(f"{path} is missing resume state ({exc}); it was not written by gantool train") from None
+    except GantoolError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError, RecursionError) as exc:
+        raise GantoolError(
+            f"{path} does not hold usable resume state ({type(exc).__name__}: {first_line(exc)}); it was not written by gantool train, "
+            "or was damaged: use another checkpoint"
+        ) from None
     return step
 
 
