@@ -25,6 +25,8 @@ MAX_HEADER = 100 * 1024 * 1024
 
 
 TEMP_SUFFIX = ".tmp"
+UMASK = os.umask(0o022)  # reading the umask means setting it: put it straight back
+os.umask(UMASK)
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
@@ -44,6 +46,7 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes 0600 files: give them the permissions open() would
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -73,14 +76,10 @@ PICKLE_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05
 def read_metadata(path: str | Path) -> dict[str, str]:
     """A safetensors file's metadata, read from its JSON header without torch."""
     path = Path(path)
+    head = b""
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
-            if head.startswith(PICKLE_MAGIC):
-                raise GantoolError(
-                    f"{path} is a pickle (torch.save) file, not safetensors; gantool never unpickles files, "
-                    "because unpickling can run any code: point at a file gantool wrote"
-                )
             if len(head) < 8:
                 raise ValueError("file is shorter than a safetensors header")
             (length,) = struct.unpack("<Q", head)
@@ -97,6 +96,11 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     except IsADirectoryError:
         raise GantoolError(f"{path} is a folder, not a safetensors file: point at a file gantool wrote") from None
     except (OSError, ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:  # RecursionError: absurdly nested JSON
+        if head.startswith(PICKLE_MAGIC):  # only now: a safetensors header length can start with these bytes too
+            raise GantoolError(
+                f"{path} is a pickle (torch.save) file, not safetensors; gantool never unpickles files, "
+                "because unpickling can run any code: point at a file gantool wrote"
+            ) from None
         raise GantoolError(f"{path} is not a readable safetensors file ({exc}); point at a file gantool wrote") from None
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict):

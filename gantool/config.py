@@ -77,7 +77,7 @@ class TrainConfig:
             except OverflowError:
                 finite = False
             if not (value > 0 and finite):
-                raise GantoolError(f"{flag} must be greater than 0, got {value}")
+                raise GantoolError(f"{flag} must be greater than 0{'' if finite else ' and finite'}, got {value}")
 
         for name in ("gen", "loss", "data", "latent", "device"):
             if not isinstance(getattr(self, name), str):

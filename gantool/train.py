@@ -304,6 +304,16 @@ def stop_at_step_boundary() -> Iterator[dict[str, bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def bar_cleared_on_error(progress: Any) -> Iterator[None]:
+    """A run that fails ends with its one-line error alone: the half-drawn progress bar is cleared."""
+    try:
+        yield
+    except Exception:
+        progress.live.transient = True
+        raise
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -417,6 +427,7 @@ def _train(cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | No
     with (
         stop_at_step_boundary() as interrupt,
         Progress(*columns, console=console, transient=False) as progress,
+        bar_cleared_on_error(progress),
         (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as metrics,
     ):
         task = progress.add_task("train", total=steps, completed=start, figures="")
