@@ -168,7 +168,6 @@ def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, t
     Its settings (learning rate, betas, fused or foreach) stay as the optimizer was
     built, so a resumed run follows today's --lr and device.
     """
-    import torch
 
     state: dict[int, dict[str, Any]] = {}
     for name, value in tensors.items():
@@ -184,16 +183,33 @@ def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, t
         raise GantoolError(f"optimizer state does not match the networks ({exc}); resume with the run's own components") from None
     for group, kept in zip(opt.param_groups, settings):
         group.update(kept)
-    # load_state_dict checks the parameter count only: a wrong shape or dtype would fail mid-step instead
+    check_optimizer_state(opt, prefix)
+
+
+def check_optimizer_state(opt: torch.optim.Optimizer, prefix: str) -> None:
+    """What load_state_dict leaves unchecked (keys, shapes, types) and would otherwise fail mid-step."""
+    import torch
+
+    def fail(problem: str) -> GantoolError:
+        return GantoolError(f"optimizer state {prefix} {problem}; resume with the run's own components, or use another checkpoint")
+
+    # The keys one step of this optimizer creates, learnt from a throwaway parameter of its own kind.
+    probe = torch.zeros(1, device=opt.param_groups[0]["params"][0].device, requires_grad=True)
+    settings = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
+    trial = type(opt)([probe], **settings)
+    probe.grad = torch.zeros_like(probe)
+    trial.step()
+    expected = set(trial.state[probe])
     for group in opt.param_groups:
         for param in group["params"]:
-            for key, value in opt.state.get(param, {}).items():
+            values = opt.state.get(param, {})
+            if values and set(values) != expected:
+                raise fail(f"has {sorted(values)} where {type(opt).__name__} keeps {sorted(expected)}")
+            for key, value in values.items():
                 if not isinstance(value, torch.Tensor):
-                    continue
-                bad_scalar = value.ndim == 0 and not value.is_floating_point()
-                bad_shape = value.ndim > 0 and (value.shape, value.dtype) != (param.shape, param.dtype)
-                if bad_scalar or bad_shape:
-                    raise GantoolError(
-                        f"optimizer state {prefix} {key} has shape {tuple(value.shape)} and {value.dtype} for a parameter of shape "
-                        f"{tuple(param.shape)}; resume with the run's own components"
-                    )
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        raise fail(f"{key} is {value!r}, not a number")
+                elif value.ndim == 0 and not value.is_floating_point():
+                    raise fail(f"{key} is a {value.dtype} scalar, not a floating one")
+                elif value.ndim > 0 and (value.shape, value.dtype) != (param.shape, param.dtype):
+                    raise fail(f"{key} has shape {tuple(value.shape)} and {value.dtype} for a parameter of shape {tuple(param.shape)}")
