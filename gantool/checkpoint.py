@@ -9,6 +9,7 @@ crash can never pair weights of one step with optimizer state of another.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import tempfile
@@ -193,23 +194,29 @@ def check_optimizer_state(opt: torch.optim.Optimizer, prefix: str) -> None:
     def fail(problem: str) -> GantoolError:
         return GantoolError(f"optimizer state {prefix} {problem}; resume with the run's own components, or use another checkpoint")
 
-    # The keys one step of this optimizer creates, learnt from a throwaway parameter of its own kind.
+    # The keys one step of this optimizer creates, and which are step counts (scalars) rather than
+    # per-element moments, learnt from a throwaway parameter of shape (1,).
     probe = torch.zeros(1, device=opt.param_groups[0]["params"][0].device, requires_grad=True)
     settings = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
     trial = type(opt)([probe], **settings)
     probe.grad = torch.zeros_like(probe)
     trial.step()
-    expected = set(trial.state[probe])
+    expected = trial.state[probe]
+    scalar = {key: not isinstance(v, torch.Tensor) or v.ndim == 0 for key, v in expected.items()}
     for group in opt.param_groups:
         for param in group["params"]:
             values = opt.state.get(param, {})
-            if values and set(values) != expected:
-                raise fail(f"has {sorted(values)} where {type(opt).__name__} keeps {sorted(expected)}")
+            if values and set(values) != set(scalar):
+                raise fail(f"has {sorted(values)} where {type(opt).__name__} keeps {sorted(scalar)}")
             for key, value in values.items():
-                if not isinstance(value, torch.Tensor):
-                    if isinstance(value, bool) or not isinstance(value, int | float):
-                        raise fail(f"{key} is {value!r}, not a number")
-                elif value.ndim == 0 and not value.is_floating_point():
-                    raise fail(f"{key} is a {value.dtype} scalar, not a floating one")
-                elif value.ndim > 0 and (value.shape, value.dtype) != (param.shape, param.dtype):
-                    raise fail(f"{key} has shape {tuple(value.shape)} and {value.dtype} for a parameter of shape {tuple(param.shape)}")
+                if scalar[key]:  # a negative or NaN step count makes Adam's bias correction complex
+                    number = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
+                    ok = isinstance(number, int | float) and not isinstance(number, bool) and math.isfinite(number) and number >= 0
+                    if not ok or (isinstance(value, torch.Tensor) and (value.ndim or value.dtype != getattr(expected[key], "dtype", None))):
+                        got = f"a {value.dtype} tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else repr(value)
+                        raise fail(f"{key} is {got}, not a count of steps")
+                elif not isinstance(value, torch.Tensor) or (value.shape, value.dtype) != (param.shape, param.dtype):
+                    got = f"shape {tuple(value.shape)} and {value.dtype}" if isinstance(value, torch.Tensor) else repr(value)
+                    raise fail(f"{key} has {got} for a parameter of shape {tuple(param.shape)} and {param.dtype}")
+                elif not value.isfinite().all():
+                    raise fail(f"{key} holds NaN or infinite values")
