@@ -111,14 +111,18 @@ def train(
 
     from gantool.config import resolve_config
     from gantool.registry import get_registry
-    from gantool.runs import check_resumable, resolve_run
+    from gantool.runs import check_resumable, claim_run, resolve_run
 
+    # Everything that can be checked without torch is, so a mistake is answered in a blink.
     resume_dir = resolve_run(resume) if resume is not None else None
     if resume_dir is not None:
         check_resumable(resume_dir)
     cfg = resolve_config(cli, config, resume_dir)
-    for kind, name, options in cfg.components():  # names and options are checked before torch is imported
+    for kind, name, options in cfg.components():
         get_registry().check(kind, name, options)
+    target = resume_dir or run_dir
+    if target is not None and target.exists():  # a file, a folder another run is writing, a finished run
+        claim_run(target, resuming=resume_dir is not None).release()
 
     from gantool.train import train as run_training
 

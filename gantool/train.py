@@ -249,7 +249,7 @@ def dataset_shape(data: Any, name: str) -> tuple[int, ...]:
             raise ValueError("it is empty")
     except Exception as exc:
         raise GantoolError(
-            f"dataset {name!r} gave a {type(data).__name__} that is not usable data ({type(exc).__name__}: {first_line(exc)}); "
+            f"dataset {name!r} returned an object of type {type(data).__name__}, not data ({type(exc).__name__}: {first_line(exc)}); "
             "a dataset must be a tensor (N, *data_shape) or a map-style Dataset of such tensors"
         ) from None
     return shape
