@@ -3,3 +3,9 @@
 
 class GantoolError(Exception):
     """Bad input or an unusable file: the message says what to do."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message cut to one line, for messages that must stay one line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"

@@ -16,7 +16,7 @@ from typing import Any
 import pluggy
 
 from gantool import __version__, hookspecs
-from gantool.errors import GantoolError
+from gantool.errors import GantoolError, first_line
 from gantool.options import check_options
 
 GROUP = "gantool"
@@ -147,9 +147,8 @@ class Registry:
         except (TypeError, ValueError) as exc:
             raise GantoolError(f"{what} rejected its options {options}: {exc}") from exc
         except Exception as exc:  # a plugin's own bug, or no memory for the sizes asked for
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise GantoolError(
-                f"{what} (from {component.plugin}) could not be built: {type(exc).__name__}: {first}; "
+                f"{what} (from {component.plugin}) could not be built: {type(exc).__name__}: {first_line(exc)}; "
                 "check its options, or report it to the plugin's authors ('gantool --debug' shows the traceback)"
             ) from exc
 

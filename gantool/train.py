@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from gantool import __version__
 from gantool import checkpoint as ckpt
 from gantool.config import DEFAULT_STEPS, TrainConfig, dump_toml, resolve_config
-from gantool.errors import GantoolError
+from gantool.contract import CheckedLoss, dataset_shape, forward
+from gantool.errors import GantoolError, first_line
 from gantool.images import picture, save_png
 from gantool.registry import get_registry
 from gantool.runs import claim_run, new_run_dir, point_latest, trim_metrics
@@ -162,42 +163,6 @@ class Watch:
         ]
 
 
-class CheckedLoss:
-    """A loss plugin held to its contract: a scalar tensor that depends on the networks, or a one-line error naming it."""
-
-    def __init__(self, loss: Any, name: str, plugin: str) -> None:
-        self.loss, self.what = loss, f"loss {name!r} (from {plugin})"
-
-    def discriminator_loss(self, D: Any, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        return self._call("discriminator_loss", D, real, fake)
-
-    def generator_loss(self, D: Any, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        return self._call("generator_loss", D, real, fake)
-
-    def _call(self, method: str, *args: Any) -> torch.Tensor:
-        try:
-            out = getattr(self.loss, method)(*args)
-        except (GantoolError, torch.OutOfMemoryError):
-            raise
-        except Exception as exc:
-            raise GantoolError(
-                f"{self.what} raised {type(exc).__name__} in {method}: {first_line(exc)}; "
-                "report it to the plugin's authors ('gantool --debug' shows the traceback)"
-            ) from exc
-        if not isinstance(out, torch.Tensor) or out.numel() != 1 or not out.requires_grad:
-            got = f"a tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else type(out).__name__
-            raise GantoolError(
-                f"{self.what} returned {got}{' without a gradient' if isinstance(out, torch.Tensor) else ''} from {method}; "
-                "it must return one number computed from D's output (a scalar tensor)"
-            )
-        return out.reshape(())
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"
-
-
 def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
     """The name of the first floating tensor holding NaN or infinity, with one device sync for all of them."""
     floats = [(name, t) for name, t in tensors.items() if t.is_floating_point()]
@@ -224,35 +189,6 @@ def check_shapes(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, data_
                 f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1)"
             )
     G.train(), D.train()
-
-
-def forward(net: torch.nn.Module, x: torch.Tensor, what: str, given: str) -> torch.Tensor:
-    """One forward pass of a plugin's network, a failure named after it."""
-    try:
-        out = net(x)
-    except (GantoolError, torch.OutOfMemoryError):
-        raise
-    except Exception as exc:
-        raise GantoolError(f"{what} failed on {given}: {type(exc).__name__}: {first_line(exc)}; pick one that fits this data") from exc
-    if not isinstance(out, torch.Tensor):
-        raise GantoolError(f"{what} returned {type(out).__name__}, not a tensor; pick one that fits this data")
-    return out
-
-
-def dataset_shape(data: Any, name: str) -> tuple[int, ...]:
-    """The shape of one sample of a map-style dataset, or a one-line error when it is not one."""
-    try:
-        item = data[0]
-        first = item[0] if isinstance(item, list | tuple) else item
-        shape = tuple(first.shape)
-        if len(data) == 0:
-            raise ValueError("it is empty")
-    except Exception as exc:
-        raise GantoolError(
-            f"dataset {name!r} returned an object of type {type(data).__name__}, not data ({type(exc).__name__}: {first_line(exc)}); "
-            "a dataset must be a tensor (N, *data_shape) or a map-style Dataset of such tensors"
-        ) from None
-    return shape
 
 
 def non_finite_error(what: str, step: int, last_saved: int, run_dir: Path) -> GantoolError:
