@@ -101,7 +101,8 @@ def trim_metrics(path: Path, step: int) -> None:
 
 def point_latest(run_dir: Path) -> None:
     """Make runs/latest point at this run, replacing the old link atomically."""
-    if run_dir.parent.resolve() != RUNS.resolve():
+    run_dir = run_dir.resolve()  # `--resume runs/latest` names the link: point at its target, not at itself
+    if run_dir.parent != RUNS.resolve():
         return  # a run kept elsewhere (--run-dir) leaves runs/latest alone
     tmp = RUNS / f".latest.{os.getpid()}"
     try:

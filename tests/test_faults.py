@@ -225,6 +225,22 @@ def test_the_lock_is_per_open_file_and_released_however_train_ends(tmp_path):
         train(build_config(settings), run_dir=run)
 
 
+def test_resuming_runs_latest_keeps_it_pointing_at_the_run(tmp_path, monkeypatch):
+    """The README's `gantool train --resume runs/latest` once turned runs/latest into a link to itself."""
+    from gantool.config import build_config
+    from gantool.runs import LATEST, resolve_run
+    from gantool.train import resolve_config, train
+
+    monkeypatch.chdir(tmp_path)
+    settings = {"data": "ring", "data_opt": {"n": 256}, "batch_size": 32, "device": "cpu", "steps": 2, "gen_opt": {"hidden": 8}}
+    run = train(build_config(settings))
+    for steps in (4, 6):
+        latest = resolve_run("runs/latest")
+        train(resolve_config({"steps": steps}, resume=latest), resume=latest)
+        assert LATEST.resolve() == run.resolve()
+    assert metric_steps(run) == list(range(1, 7))
+
+
 def test_trim_metrics_drops_rows_past_the_checkpoint_and_a_torn_line(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text("".join(json.dumps({"step": s, "d_loss": 0.5}) + "\n" for s in range(1, 8)) + '{"step": 8, "d_lo')
