@@ -267,3 +267,10 @@ def test_bad_input(tmp_path, template, row):
 def test_the_table_covers_at_least_30_mistakes_across_commands():
     assert len(ROWS) >= 30
     assert {r.args[0] for r in ROWS} >= {"train", "plugins"}
+
+
+def test_bare_gantool_answers_with_its_help_alone():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert "Usage: gantool" in proc.stdout + proc.stderr and "train" in proc.stdout + proc.stderr
+    assert "error" not in proc.stderr  # not the empty 'error:  (see ...)' line it printed before
