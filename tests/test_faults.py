@@ -72,7 +72,8 @@ def checkpoint_step(run: Path) -> int | None:
 
 def metric_steps(run: Path) -> list[int]:
     path = run / "metrics.jsonl"
-    return [json.loads(line)["step"] for line in path.read_text().splitlines()] if path.exists() else []
+    whole_lines = path.read_text().split("\n")[:-1] if path.exists() else []  # a row being written is not one yet
+    return [json.loads(line)["step"] for line in whole_lines]
 
 
 def assert_same_run(a: Path, b: Path) -> None:
