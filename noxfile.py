@@ -1,17 +1,23 @@
-"""Project tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`."""
+"""Project tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s light`."""
+
+import sys
+from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "light"]
 nox.options.default_venv_backend = "venv"
 
+ROOT = Path(__file__).parent
 # Everything the tests exercise: gantool with its training extra and the plugin packages.
-LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg"]
+LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg", "-e", "plugins/gantool-dcgan", "-e", "plugins/gantool-losses"]
+TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, against real torch, real entry points and real onnxruntime."""
+    """The test suite, against real torch, real entry points and real onnxruntime; pytest's testpaths
+    include plugins/*/tests, so the plugin packages' own tests run too."""
     session.install(*LOCAL_PACKAGES)
     session.run("pytest", *session.posargs)
 
@@ -27,3 +33,27 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     session.install("mypy>=1.10", "-e", ".[train]")
     session.run("mypy")
+
+
+@nox.session
+def light(session: nox.Session) -> None:
+    """`pip install gantool` alone samples an export: train and export with the full install, sample in a fresh venv without torch."""
+    session.install(".[train]")
+    work = Path(session.create_tmp())
+    session.chdir(work)
+    session.run("gantool", "train", "--data", "ring", "--data-opt", "n=2000", "--steps", "50", "--batch-size", "50", "--device", "cpu")
+    session.run("gantool", "export")
+    session.run("gantool", "sample", "--runtime", "torch", "--seed", "1", "--out", "torch.npy", "--device", "cpu")
+
+    venv = work / "light-venv"
+    session.run("python", "-m", "venv", "--clear", str(venv))
+    bin_dir = venv / ("Scripts" if sys.platform == "win32" else "bin")
+    python, gantool = str(bin_dir / "python"), str(bin_dir / "gantool")
+    session.run(python, "-m", "pip", "install", "--quiet", str(ROOT), external=True)
+    absent = f"import importlib.util as u, sys; f = [m for m in {TRAINING_ONLY!r} if u.find_spec(m)]; sys.exit(f'has {{f}}' if f else 0)"
+    session.run(python, "-c", absent, external=True)  # the light install has no torch, no onnx
+    session.run(gantool, "info", external=True)
+    session.run(gantool, "sample", "--seed", "1", "--out", "onnx.npy", external=True)
+    session.run(gantool, "sample", "--interpolate", "8", "--out", "walks.png", external=True)
+    same = "import numpy as np; d = abs(np.load('onnx.npy') - np.load('torch.npy')).max(); print('|onnx - torch| <=', d); assert d < 1e-5"
+    session.run(python, "-c", same, external=True)

@@ -18,6 +18,8 @@ from rich.markup import escape
 from gantool import __version__
 from gantool.config import DEFAULT_STEPS, TrainConfig
 from gantool.errors import GantoolError
+from gantool.export import DEFAULT_OPSET
+from gantool.sample import DEFAULT_BATCH, DEFAULT_COUNT
 
 app = typer.Typer(
     help="Train GANs, export them to ONNX, sample them anywhere. Components come from plugins.",
@@ -25,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-plugins_app = typer.Typer(help="List installed plugins and the components they add.", invoke_without_command=True)
+plugins_app = typer.Typer(help="List installed plugins and the components they add, or start a new one.", invoke_without_command=True)
 app.add_typer(plugins_app, name="plugins")
 
 err = Console(stderr=True)
@@ -129,6 +131,64 @@ def train(
     run_training(cfg, run_dir=run_dir, resume=resume_dir, console=err)
 
 
+@app.command()
+def export(
+    run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).", show_default=False)] = None,
+    onnx: Annotated[
+        Path | None, typer.Option("--onnx", help="Where to write the model (default: RUN/G.onnx, or RUN/G_ema.onnx with --ema).")
+    ] = None,
+    ema: Annotated[bool, typer.Option("--ema", help="Export the averaged weights (RUN/G_ema.safetensors).")] = False,
+    opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
+) -> None:
+    """Export a run's generator to ONNX, with what a sampler needs as metadata; checked against PyTorch before it is kept."""
+    from gantool.export import export_onnx
+
+    report = export_onnx(run, onnx, ema=ema, opset=opset)
+    err.print(escape(report.summary()), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def sample(
+    n: Annotated[int, typer.Option("-n", "--count", help="How many samples (--interpolate rounds up to whole walks).")] = DEFAULT_COUNT,
+    runtime: Annotated[str, typer.Option(help="onnx (needs only onnxruntime) or torch (needs the training extra).")] = "onnx",
+    model: Annotated[
+        Path | None, typer.Option(help="An .onnx file for onnx, a run folder for torch (default: runs/latest's).", show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output: .png for a picture, .npy for the raw (N, *data_shape) float32 array.")] = Path(
+        "samples.png"
+    ),
+    seed: Annotated[int | None, typer.Option(help="Seed for the latents; the same seed gives the same samples in both runtimes.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Latents per forward pass.")] = DEFAULT_BATCH,
+    interpolate: Annotated[
+        int | None, typer.Option(help="Walk between random latents in K steps: one walk per row.", metavar="K", show_default=False)
+    ] = None,
+    ema: Annotated[bool, typer.Option("--ema", help="With --runtime torch: use the run's averaged weights.")] = False,
+) -> None:
+    """Draw samples from a generator: an ONNX export (no torch needed) or a run's weights in PyTorch."""
+    from gantool.sample import sample as draw_samples
+
+    result = draw_samples(
+        n, runtime=runtime, model=model, out=out, seed=seed, device=device, batch_size=batch_size, interpolate=interpolate, ema=ema
+    )
+    err.print(escape(result.summary()), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False) -> None:
+    """Show versions, GPUs and onnxruntime's execution providers (works without torch)."""
+    from gantool.info import collect, lines
+
+    report = collect()
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    rows = lines(report)
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        print(f"{label:<{width}}  {text}")
+
+
 @plugins_app.callback()
 def plugins(
     ctx: typer.Context,
@@ -160,6 +220,25 @@ def plugins(
         errors = "\n".join(plugin.errors)
         table.add_row(plugin.name, plugin.version, plugin.source, components, f"[red]{escape(errors)}[/]" if errors else "")
     out.print(table)
+
+
+@plugins_app.command("new")
+def plugins_new(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="Plugin name, also its generator's and discriminator's name: lowercase letters, digits, dashes."
+        ),
+    ],
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package gantool-NAME in.")] = Path("."),
+) -> None:
+    """Write a plugin package (pyproject with the entry point, a module with hooks, a test) that pip installs as it is."""
+    from gantool.registry import get_registry
+    from gantool.scaffold import new_plugin
+
+    target = new_plugin(name, directory, registry=get_registry())
+    print(f"created {target}: a generator and a discriminator named {name}")
+    print(f"next: pip install -e {target} && pytest {target} && gantool train --gen {name}")
 
 
 def main(argv: list[str] | None = None) -> None:

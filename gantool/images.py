@@ -51,15 +51,15 @@ def scatter(points: np.ndarray, reference: np.ndarray | None = None, size: int =
     return canvas
 
 
-def picture(samples: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-    """The natural picture of generator output: a scatter for 2-D points, else an image grid."""
+def picture(samples: np.ndarray, reference: np.ndarray | None = None, ncol: int | None = None) -> np.ndarray:
+    """The natural picture of generator output: a scatter for 2-D points, else an image grid (``ncol`` wide)."""
     if samples.ndim == 2 and samples.shape[1] == 2:
         return scatter(samples, reference)
     if samples.ndim == 2:  # flat vectors: show them as square images when they are
         side = math.isqrt(samples.shape[1])
         if side * side == samples.shape[1]:
-            return grid(samples.reshape(-1, 1, side, side))
-    return grid(samples)
+            return grid(samples.reshape(-1, 1, side, side), ncol)
+    return grid(samples, ncol)
 
 
 def save_png(pixels: np.ndarray, path: str | Path) -> None:

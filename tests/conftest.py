@@ -54,3 +54,33 @@ def mnist_root() -> Path:
     if not (SHARED_MNIST / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
         pytest.skip("real MNIST is not in ../shared/data on this machine")
     return SHARED_MNIST
+
+
+class Exported:
+    """A trained run with its ONNX export, inside ``home`` (a working directory whose runs/latest points at it)."""
+
+    def __init__(self, home: Path, settings: dict) -> None:
+        from gantool.config import build_config
+        from gantool.export import export_onnx
+        from gantool.train import train
+
+        self.home = home
+        settings = {"device": "cpu", "log_every": 10, "sample_every": settings["steps"], **settings}
+        self.run = train(build_config(settings), run_dir=home / "runs" / "first")
+        (home / "runs" / "latest").symlink_to("first", target_is_directory=True)
+        self.report = export_onnx(self.run)
+        self.onnx = self.run / "G.onnx"
+
+
+@pytest.fixture(scope="session")
+def ring_export(tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    """2-D points from a uniform prior of 8 dimensions (seed 004's prior, a small MLP)."""
+    settings = {"data": "ring", "data_opt": {"n": 2000}, "gen": "mlp-small", "latent": "uniform", "latent_dim": 8, "steps": 20}
+    return Exported(tmp_path_factory.mktemp("ring"), {**settings, "batch_size": 32})
+
+
+@pytest.fixture(scope="session")
+def digits_export(tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    """28x28 digits from the normal prior through the deep MLP, whose BatchNorm and dropout must export in inference mode."""
+    settings = {"data": "digits", "gen": "mlp-deep", "latent_dim": 64, "steps": 3, "batch_size": 16}
+    return Exported(tmp_path_factory.mktemp("digits"), settings)
