@@ -70,8 +70,13 @@ def _unwritable(path: Path, exc: OSError) -> GantoolError:
     return GantoolError(f"cannot write {path} ({exc.strerror or exc}): make sure its folder exists, is writable and has free space")
 
 
-# torch.save writes a zip archive of pickles (older versions a bare pickle): gantool never opens either.
-PICKLE_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+def looks_like_pickle(head: bytes) -> bool:
+    """torch.save's zip archive of pickles, or a bare pickle (protocol 2 to 5: PROTO, then an opcode, never 0).
+
+    Asked only of a file that failed to read as safetensors: a header length can begin
+    with the same two bytes, but its third is 0 in any file under 16 MB of header.
+    """
+    return head.startswith(b"PK\x03\x04") or (len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] != 0)
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
@@ -97,7 +102,7 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     except IsADirectoryError:
         raise GantoolError(f"{path} is a folder, not a safetensors file: point at a file gantool wrote") from None
     except (OSError, ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:  # RecursionError: absurdly nested JSON
-        if head.startswith(PICKLE_MAGIC):  # only now: a safetensors header length can start with these bytes too
+        if looks_like_pickle(head):
             raise GantoolError(
                 f"{path} is a pickle (torch.save) file, not safetensors; gantool never unpickles files, "
                 "because unpickling can run any code: point at a file gantool wrote"

@@ -66,6 +66,10 @@ def truncate(run: Path) -> None:
     (run / CHECKPOINT).write_bytes(data[: len(data) // 2])
 
 
+def truncate_g(run: Path) -> None:
+    (run / "G.safetensors").write_bytes((run / "G.safetensors").read_bytes()[:5])
+
+
 def config_says(text: str) -> Callable[[Path], object]:
     return lambda run: (run / "config.toml").write_text(text)
 
@@ -207,10 +211,20 @@ ROWS = [
     Bad(("train", "--data", "bad-number"), "dataset 'bad-number' returned an object of type int, not data", broken_plugin),
     Bad(("train", *RING, "--loss", "bad-raising"), "raised ZeroDivisionError in discriminator_loss", broken_plugin, fails_mid_run=True),
     Bad(("train", *RING, "--loss", "bad-float"), "returned float from discriminator_loss", broken_plugin, fails_mid_run=True),
-    # export / sample / eval are not on main yet: add their rows here when they land, one line each, e.g.
-    # Bad(("export", "runs/none"), "run runs/none does not exist"),
-    # Bad(("sample", "model.onnx"), "model.onnx does not exist"),
-    # Bad(("sample", "G.pt"), "is a pickle"),  # and a pickle renamed .onnx, see tests/test_untrusted_files.py
+    # export, sample, info, plugins new (pickles handed to sample: tests/test_untrusted_files.py); eval: add its rows here
+    Bad(("export", "runs/none"), "run runs/none does not exist: check the path"),
+    Bad(("export",), "there is no run yet (runs/latest is missing): train one with 'gantool train'"),
+    Bad(("export", "--opset", "3"), "--opset must be between 18 and"),
+    Bad(("sample", "-n", "0"), "-n must be a whole number of at least 1, got 0"),
+    Bad(("sample", "--batch-size", "0"), "--batch-size must be a whole number of at least 1"),
+    Bad(("sample", "--runtime", "tensorflow"), "--runtime must be onnx or torch, got 'tensorflow'"),
+    Bad(("sample", "--device", "tpu"), "--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+    Bad(("sample", "--out", "x.jpg"), "--out x.jpg must end in .png (a picture) or .npy (the raw array)"),
+    Bad(("sample", "--model", "missing.onnx", "--device", "cpu"), "missing.onnx does not exist: export a run with 'gantool export'"),
+    Bad(("sample", "--model", "G.onnx", "--device", "cpu"), "G.onnx is not an ONNX model onnxruntime can", write("G.onnx", b"\x08junk")),
+    Bad(("sample", "--runtime", "torch", "--model", "r"), "r/G.safetensors is not a readable safetensors file", trained("r", truncate_g)),
+    Bad(("info", "--bogus"), "No such option: --bogus (see 'gantool info --help')"),
+    Bad(("plugins", "new", "Bad_Name"), "plugin name 'Bad_Name' is not allowed: use lowercase letters"),
 ]
 
 
@@ -266,7 +280,7 @@ def test_bad_input(tmp_path, template, row):
 
 def test_the_table_covers_at_least_30_mistakes_across_commands():
     assert len(ROWS) >= 30
-    assert {r.args[0] for r in ROWS} >= {"train", "plugins"}
+    assert {r.args[0] for r in ROWS} >= {"train", "plugins", "export", "sample", "info"}
 
 
 def test_bare_gantool_answers_with_its_help_alone():

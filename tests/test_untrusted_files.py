@@ -29,13 +29,18 @@ import gantool
 from gantool import checkpoint as ckpt
 from gantool.config import FIELDS, build_config, read_toml, resolve_config
 from gantool.errors import GantoolError
+from gantool.generator import load_generator
+from gantool.runtime import OnnxGenerator
 from gantool.train import train
 from tests.conftest import run_cli
 
 GANTOOL_SOURCE = Path(gantool.__file__).parent
-# Every loader of an untrusted file. ONNX: when `gantool export` / `gantool sample` land on main,
-# add the loader of .onnx files here (it must refuse a pickle and fuzz clean like these).
-LOADERS = {"read_metadata": ckpt.read_metadata, "load_tensors": ckpt.load_tensors}
+# Every loader of an untrusted file: a new one goes here, and gets the pickles and the fuzzing below.
+LOADERS = {
+    "read_metadata": ckpt.read_metadata,
+    "load_tensors": ckpt.load_tensors,
+    "onnx": lambda path: OnnxGenerator(path, device="cpu"),  # gantool sample's model, whatever its name
+}
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -95,14 +100,15 @@ def test_the_payloads_do_run_code_when_unpickled(tmp_path):
         marker.unlink()
 
 
-@pytest.mark.parametrize("filename", [ckpt.CHECKPOINT, "G.safetensors", "D.safetensors"])
+@pytest.mark.parametrize("filename", [ckpt.CHECKPOINT, "G.safetensors", "G.onnx"])
 @pytest.mark.parametrize("loader", LOADERS)
 def test_a_pickle_named_as_a_checkpoint_is_refused_and_never_runs(tmp_path, filename, loader):
     marker = tmp_path / "marker"
     for name, data in payloads(marker, tmp_path).items():
         (tmp_path / filename).write_bytes(data)
-        with pytest.raises(GantoolError, match="point at a file gantool wrote"):
+        with pytest.raises(GantoolError) as refused:
             LOADERS[loader](tmp_path / filename)
+        assert "\n" not in str(refused.value) and f"{filename} is" in str(refused.value)
         assert not marker.exists(), f"{name} ran code"
 
 
@@ -124,6 +130,22 @@ def test_a_pickled_checkpoint_is_refused_by_resume_through_the_cli(tmp_path, bas
 
 
 PICKLE_MODULES = {"pickle", "_pickle", "cPickle", "dill", "cloudpickle", "shelve", "marshal", "joblib"}
+
+
+@pytest.mark.parametrize(
+    "args,planted",
+    [(("--runtime", "onnx", "--model", "model.onnx"), "model.onnx"), (("--runtime", "torch", "--model", "r"), "r/G.safetensors")],
+    ids=["onnx", "torch"],
+)
+def test_a_pickle_given_to_sample_is_refused_and_never_runs(tmp_path, base_run, args, planted):
+    marker = tmp_path / "marker"
+    shutil.copytree(base_run, tmp_path / "r")
+    torch.save(Payload(marker), tmp_path / planted)
+    proc = run_cli("sample", *args, "--device", "cpu", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {planted} is ") and "Traceback" not in proc.stderr, proc.stderr
+    assert not marker.exists()
 
 
 def test_no_module_of_gantool_can_load_a_pickle():
@@ -214,6 +236,23 @@ def test_every_truncation_of_a_checkpoint_is_refused(base_run, cut):
         path.write_bytes(data[: int(cut * len(data))])
         with pytest.raises(GantoolError):
             ckpt.load_tensors(path)
+
+
+@FUZZ
+@given(
+    metadata=st.dictionaries(
+        st.sampled_from(["format", "kind", "component", "options", "latent_dim", "latent", "data_shape", "output_range", "step", "other"]),
+        json_values.map(json.dumps) | st.text(max_size=8),
+    )
+)
+def test_generator_weights_with_nonsense_metadata(base_run, metadata):
+    """G.safetensors whose metadata lies (the torch sampler builds a network from it): a generator or a clear error."""
+    tensors, real = ckpt.load_tensors(base_run / "G.safetensors")
+    with tempfile.TemporaryDirectory() as folder:
+        run = Path(folder) / "run"
+        shutil.copytree(base_run, run)
+        (run / "G.safetensors").write_bytes(save_safetensors(tensors, metadata={**real, **metadata}))
+        must_refuse_cleanly(load_generator, run)
 
 
 # --- config files ---------------------------------------------------------------------------------
