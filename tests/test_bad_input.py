@@ -160,7 +160,7 @@ ROWS = [
     Bad(("train", "--gen"), "Option '--gen' requires an argument"),
     Bad(("train", "--batch-size", "abc"), "Invalid value for '--batch-size'"),
     # train: unknown names and options
-    Bad(("train", "--disc", "nope"), "unknown discriminator 'nope'; choose one of: mlp, mlp-bn"),
+    Bad(("train", "--disc", "nope"), "unknown discriminator 'nope'; choose one of: "),
     Bad(("train", "--gen", "mlp-deep", "--gen-opt", "hidden=3"), "does not accept option hidden; it takes: widths, dropout"),
     Bad(("train", "--loss-opt", "margin=1"), "loss 'nonsat' does not accept option margin; it takes: label_smoothing"),
     Bad(("train", "--data", "ring", "--data-opt", "size=3"), "dataset 'ring' does not accept option size; it takes: n, seed"),
