@@ -118,12 +118,23 @@ def train(
     if resume is not None and run_dir is not None:
         raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
 
-    from gantool.runs import resolve_run
-    from gantool.train import resolve_config
+    from gantool.config import resolve_config
+    from gantool.registry import get_registry
+    from gantool.runs import check_resumable, claim_run, resolve_run
+
+    # Everything that can be checked without torch is, so a mistake is answered in a blink.
+    resume_dir = resolve_run(resume) if resume is not None else None
+    if resume_dir is not None:
+        check_resumable(resume_dir)
+    cfg = resolve_config(cli, config, resume_dir)
+    for kind, name, options in cfg.components():
+        get_registry().check(kind, name, options)
+    target = resume_dir or run_dir
+    if target is not None and target.exists():  # a file, a folder another run is writing, a finished run
+        claim_run(target, resuming=resume_dir is not None).release()
+
     from gantool.train import train as run_training
 
-    resume_dir = resolve_run(resume) if resume is not None else None
-    cfg = resolve_config(cli, config, resume_dir)
     if nproc > 1:  # the same run in nproc processes: every one of them runs this command without --nproc
         from gantool.launch import launch
 
@@ -248,8 +259,9 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    group = typer.main.get_command(app)
     try:
-        code = typer.main.get_command(app).main(argv, prog_name="gantool", standalone_mode=False, obj={"argv": argv})
+        code = group.main(argv, prog_name="gantool", standalone_mode=False, obj={"argv": argv})
     except GantoolError as exc:
         note_failure(exc)  # for the launcher, when this is one process of a distributed run
         if debug:
@@ -263,9 +275,12 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as exc:  # usage errors: unknown flag, bad value, missing argument
         if debug:
             raise
-        command = " ".join(a for a in argv[:1] if not a.startswith("-"))
-        hint = f"gantool {command} --help" if command else "gantool --help"
-        err.print(f"[bold red]error[/]: {escape(exc.format_message())} (see '{hint}')", highlight=False, soft_wrap=True)
+        message = exc.format_message()
+        if not message:  # bare `gantool`: the help text was the answer
+            sys.exit(2)
+        command = next((a for a in argv if not a.startswith("-")), None)
+        hint = f"gantool {command} --help" if command in getattr(group, "commands", {}) else "gantool --help"
+        err.print(f"[bold red]error[/]: {escape(message)} (see '{hint}')", highlight=False, soft_wrap=True)
         sys.exit(2)
     except typer.Abort:
         sys.exit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ OPTION_TABLES = ("gen_opt", "disc_opt", "loss_opt", "data_opt")
 
 # `gantool train` with no options: recognisable digits in about 75 s on 2 CPU cores (see README).
 DEFAULT_STEPS = 10_000
+
+# torch seeds are unsigned 64-bit and the loop seeds three generators from seed + 1 .. seed + 3.
+MAX_SEED = 2**63 - 1
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 @dataclass
@@ -49,8 +54,17 @@ class TrainConfig:
     def disc_name(self) -> str:
         return self.disc or self.gen
 
+    def components(self) -> list[tuple[str, str, dict[str, Scalar]]]:
+        """(kind, name, options) of every component the run builds."""
+        return [
+            ("generator", self.gen, self.gen_opt),
+            ("discriminator", self.disc_name, self.disc_opt),
+            ("loss", self.loss, self.loss_opt),
+            ("dataset", self.data, self.data_opt),
+        ]
+
     def validate(self) -> None:
-        """Reject nonsense numbers with a message that says what would work."""
+        """Reject wrong types and nonsense numbers (a TOML file can hold anything) with a message that says what would work."""
 
         def positive(name: str, value: float | None, kind: type = int) -> None:
             if value is None:
@@ -59,8 +73,26 @@ class TrainConfig:
             allowed = (int,) if kind is int else (int, float)
             if isinstance(value, bool) or not isinstance(value, allowed):
                 raise GantoolError(f"{flag} must be a {'whole ' if kind is int else ''}number, got {value!r}")
-            if not (value > 0 and math.isfinite(value)):
-                raise GantoolError(f"{flag} must be greater than 0, got {value}")
+            try:  # an int too large for a float (a TOML file can hold one) is no sensible size either
+                finite = math.isfinite(value)
+            except OverflowError:
+                finite = False
+            if not (value > 0 and finite):
+                raise GantoolError(f"{flag} must be greater than 0{'' if finite else ' and finite'}, got {value}")
+
+        for name in ("gen", "loss", "data", "latent", "device"):
+            if not isinstance(getattr(self, name), str):
+                raise GantoolError(f"--{name} must be a name (text), got {getattr(self, name)!r}")
+        if self.disc is not None and not isinstance(self.disc, str):
+            raise GantoolError(f"--disc must be a name (text), got {self.disc!r}")
+        for table in OPTION_TABLES:
+            options = getattr(self, table)
+            flag = "--" + table.replace("_", "-")
+            if not isinstance(options, dict):
+                raise GantoolError(f"{flag} must be KEY=VALUE pairs, got {options!r}")
+            for key, value in options.items():
+                if not isinstance(value, int | float | str):  # bool is an int
+                    raise GantoolError(f"{flag} {key} must be a number, true/false or text, got {value!r}")
 
         for name in ("latent_dim", "steps", "batch_size", "d_steps", "log_every", "sample_every", "ckpt_every"):
             positive(name, getattr(self, name))
@@ -72,14 +104,14 @@ class TrainConfig:
                 raise GantoolError(f"--{name} must be in [0, 1), got {value!r}")
         if self.latent not in ("normal", "uniform"):
             raise GantoolError(f"--latent must be normal or uniform, got {self.latent!r}")
-        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise GantoolError(f"--device must be auto, cpu or cuda, got {self.device!r}")
+        if not DEVICE.fullmatch(self.device):
+            raise GantoolError(f"--device must be auto, cpu or cuda (cuda:N for one GPU of several), got {self.device!r}")
         if self.steps is not None and self.epochs is not None:
             raise GantoolError("give --steps or --epochs, not both")
         if not isinstance(self.sync_bn, bool):
             raise GantoolError(f"sync_bn must be true or false, got {self.sync_bn!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise GantoolError(f"--seed must be a non-negative whole number, got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise GantoolError(f"--seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -95,9 +127,11 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GantoolError(f"config file {path} does not exist: check the path") from None
+    except IsADirectoryError:
+        raise GantoolError(f"config file {path} is a folder: name a TOML file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise GantoolError(f"cannot read config file {path} ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
+        raise GantoolError(f"cannot read config file {path} ({exc}): name a UTF-8 TOML file") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
         raise GantoolError(f"{path} is not valid TOML ({exc}): fix the file") from None
     values = {key.replace("-", "_"): value for key, value in raw.items()}
     unknown = sorted(set(values) - FIELDS)
@@ -108,7 +142,24 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             if not isinstance(values[table], dict):
                 raise GantoolError(f"{path}: {table} must be a table like [{table}] with KEY = VALUE lines")
             values[table] = {k.replace("-", "_"): v for k, v in values[table].items()}
+    try:  # a wrong value is reported against the file that holds it
+        build_config(values)
+    except GantoolError as exc:
+        raise GantoolError(f"{path}: {exc}") from None
     return values
+
+
+def resolve_config(
+    cli: dict[str, Any] | None = None, config_file: str | Path | None = None, resume: str | Path | None = None
+) -> TrainConfig:
+    """Defaults < the resumed run's config < the TOML file < explicit command-line values."""
+    layers: list[dict[str, Any]] = []
+    if resume is not None:
+        layers.append(read_toml(Path(resume) / "config.toml"))
+    if config_file is not None:
+        layers.append(read_toml(config_file))
+    layers.append(cli or {})
+    return build_config(*layers)
 
 
 def build_config(*layers: dict[str, Any]) -> TrainConfig:

@@ -226,6 +226,8 @@ def own_state(tensors: dict[str, torch.Tensor], meta: dict[str, str], ranks: Ran
     resumes only with as many processes as wrote it.
     """
     saved = json.loads(meta.get("world_size", "1"))
+    if isinstance(saved, bool) or not isinstance(saved, int) or saved < 1:
+        raise ValueError(f"world_size {meta['world_size']!r} is not a positive whole number")
     if saved != ranks.world:
         if saved == 1:
             how = "resume it in one process: leave out --nproc and torchrun"

@@ -16,7 +16,7 @@ from typing import Any
 import pluggy
 
 from gantool import __version__, hookspecs
-from gantool.errors import GantoolError
+from gantool.errors import GantoolError, first_line
 from gantool.options import check_options
 
 GROUP = "gantool"
@@ -130,17 +130,27 @@ class Registry:
             hint = f" (plugins with errors: {', '.join(broken)}; see 'gantool plugins')" if broken else ""
             raise GantoolError(f"unknown {kind} {name!r}; choose one of: {known}{hint}") from None
 
-    def create(self, kind: str, name: str, *args: Any, **options: Any) -> Any:
-        """Build a component, turning a rejected option into a one-line error."""
+    def check(self, kind: str, name: str, options: dict[str, Any]) -> Component:
+        """The component, if it exists and takes these options: a typo is reported before torch is even imported."""
         component = self.get(kind, name)
+        check_options(component.factory, options, f"{kind} {name!r}", skip=POSITIONAL.get(kind, 0))
+        return component
+
+    def create(self, kind: str, name: str, *args: Any, **options: Any) -> Any:
+        """Build a component, turning a rejected option, or a factory that fails, into a one-line error."""
+        component = self.check(kind, name, options)
         what = f"{kind} {name!r}"
-        check_options(component.factory, options, what, skip=POSITIONAL.get(kind, 0))
         try:
             return component.factory(*args, **options)
         except GantoolError:
             raise
         except (TypeError, ValueError) as exc:
             raise GantoolError(f"{what} rejected its options {options}: {exc}") from exc
+        except Exception as exc:  # a plugin's own bug, or no memory for the sizes asked for
+            raise GantoolError(
+                f"{what} (from {component.plugin}) could not be built: {type(exc).__name__}: {first_line(exc)}; "
+                "check its options, or report it to the plugin's authors ('gantool --debug' shows the traceback)"
+            ) from exc
 
 
 _registry: Registry | None = None

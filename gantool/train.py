@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,13 @@ import torch.nn.functional as F
 
 from gantool import __version__, distributed
 from gantool import checkpoint as ckpt
-from gantool.config import DEFAULT_STEPS, TrainConfig, build_config, dump_toml, read_toml
+from gantool.config import DEFAULT_STEPS, TrainConfig, dump_toml, resolve_config
+from gantool.contract import CheckedLoss, dataset_shape, forward
 from gantool.distributed import Ranks
-from gantool.errors import GantoolError
+from gantool.errors import GantoolError, first_line
 from gantool.images import picture, save_png
 from gantool.registry import get_registry
-from gantool.runs import new_run_dir, point_latest
+from gantool.runs import claim_run, new_run_dir, point_latest, trim_metrics
 
 SAMPLE_COUNT = 64
 SCATTER_COUNT = 2000
@@ -81,9 +82,13 @@ class DeviceBatches:
         return tensors, {"pos": self.pos}
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-        perm = tensors.get("data.perm")
+        perm, pos, n = tensors.get("data.perm"), meta.get("pos", 0), len(self.data)
+        if perm is not None and (perm.dtype != torch.int64 or not torch.equal(perm.sort().values, torch.arange(n))):
+            raise ValueError(f"data.perm is not a permutation of the {n} samples")
+        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos <= n:
+            raise ValueError(f"data position {pos!r} is outside the {n} samples")
         self.perm = None if perm is None else perm.to(self.data.device)
-        self.pos = int(meta.get("pos", 0))
+        self.pos = pos
 
 
 class StreamedBatches:
@@ -170,23 +175,41 @@ class Watch:
         ]
 
 
+def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
+    """The name of the first floating tensor holding NaN or infinity, with one device sync for all of them."""
+    floats = [(name, t) for name, t in tensors.items() if t.is_floating_point()]
+    if not floats:
+        return None
+    finite = torch.stack([t.isfinite().all() for _, t in floats]).tolist()
+    return next((name for (name, _), ok in zip(floats, finite) if not ok), None)
+
+
 def check_shapes(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, data_shape: tuple[int, ...], device: torch.device) -> None:
     """Hold plugins to the contract before the first step, with a message naming the culprit."""
     G.eval(), D.eval()
     with torch.no_grad():
         z = torch.zeros(2, cfg.latent_dim, device=device)
-        out = G(z)
+        out = forward(G, z, f"generator {cfg.gen!r}", "2 latents")
         if tuple(out.shape) != (2, *data_shape):
             raise GantoolError(
                 f"generator {cfg.gen!r} returned shape {tuple(out.shape)} for 2 latents; the data needs {(2, *data_shape)}: "
                 "pick a generator for this data"
             )
-        logits = D(out)
+        logits = forward(D, out, f"discriminator {cfg.disc_name!r}", f"2 samples of shape {data_shape}")
         if tuple(logits.shape) not in ((2,), (2, 1)):
             raise GantoolError(
                 f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1)"
             )
     G.train(), D.train()
+
+
+def non_finite_error(what: str, step: int, last_saved: int, run_dir: Path) -> GantoolError:
+    """Stop a diverged run, pointing at the checkpoint it kept and at the way on."""
+    if last_saved:
+        keep = f"the checkpoint of step {last_saved} is kept: resume with a lower learning rate (gantool train --resume {run_dir} --lr ...)"
+    else:
+        keep = "no checkpoint was written: lower --lr"
+    return GantoolError(f"{what} at step {step}; {keep} or change --loss")
 
 
 def network_metadata(cfg: TrainConfig, kind: str, data_shape: tuple[int, ...], step: int) -> dict[str, Any]:
@@ -236,20 +259,17 @@ def stop_at_step_boundary(enabled: bool = True) -> Iterator[dict[str, bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextmanager
+def bar_cleared_on_error(progress: Any) -> Iterator[None]:
+    """A run that fails ends with its one-line error alone: the half-drawn progress bar is cleared."""
+    try:
+        yield
+    except Exception:
+        progress.live.transient = True
+        raise
+
+
 # --- the run ------------------------------------------------------------------------------------
-
-
-def resolve_config(
-    cli: dict[str, Any] | None = None, config_file: str | Path | None = None, resume: str | Path | None = None
-) -> TrainConfig:
-    """Defaults < the resumed run's config < the TOML file < explicit command-line values."""
-    layers: list[dict[str, Any]] = []
-    if resume is not None:
-        layers.append(read_toml(Path(resume) / "config.toml"))
-    if config_file is not None:
-        layers.append(read_toml(config_file))
-    layers.append(cli or {})
-    return build_config(*layers)
 
 
 def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None, console: Any = None) -> Path:
@@ -258,12 +278,21 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     Under torchrun (or ``gantool train --nproc``) every process calls this: see gantool.distributed.
     """
     cfg.validate()
-    with distributed.process_group(cfg.device, resolve_device) as (ranks, device):
-        return _train(cfg, run_dir, resume, console, ranks, device)
+    with (
+        distributed.process_group(cfg.device, resolve_device) as (ranks, device),
+        ExitStack() as held,  # the run folder's lock, released however the run ends
+    ):
+        return _train(cfg, run_dir, resume, console, ranks, device, held)
 
 
 def _train(
-    cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | None, console: Any, ranks: Ranks, device: torch.device
+    cfg: TrainConfig,
+    run_dir: str | Path | None,
+    resume: str | Path | None,
+    console: Any,
+    ranks: Ranks,
+    device: torch.device,
+    held: ExitStack,
 ) -> Path:
     from rich.console import Console
 
@@ -287,8 +316,7 @@ def _train(
         local = distributed.shard(data, ranks, cfg.batch_size)
         batches: DeviceBatches | StreamedBatches = DeviceBatches(local.to(device), cfg.batch_size, data_rng)
     else:
-        first = data[0][0] if isinstance(data[0], list | tuple) else data[0]
-        data_shape = tuple(first.shape)
+        data_shape = dataset_shape(data, cfg.data)
         console.print(f"[yellow]note[/]: dataset {cfg.data!r} is not a tensor; streaming it through a DataLoader (slower)")
         batches = StreamedBatches(data, cfg.batch_size, device, cfg.seed, ranks)
     steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
@@ -305,7 +333,7 @@ def _train(
     # D's step calls D_ddp on the real and the fake batch before one backward; G's step goes through
     # D itself, frozen, so no DDP reducer waits for D gradients that never come.
     G_ddp, D_ddp = distributed.wrap(G, ranks, device), distributed.wrap(D, ranks, device)
-    loss = registry.create("loss", cfg.loss, **cfg.loss_opt)
+    loss = CheckedLoss(registry.create("loss", cfg.loss, **cfg.loss_opt), cfg.loss, registry.get("loss", cfg.loss).plugin)
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
@@ -316,40 +344,51 @@ def _train(
     n_shown = SAMPLE_COUNT if reference is None else SCATTER_COUNT
     fixed_z = sample_latent(n_shown, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
 
-    start = 0
+    # One writer per run folder, from here to the end: a second run on it is refused, not interleaved.
+    # Rank 0 alone locks and writes it; a new folder is named after the time, so rank 0 names it for all.
     if resume is not None:
         run_dir = Path(resume)
-        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device, ranks)
-        if start >= steps:
-            raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
-    if run_dir is None:  # a new folder is named after the time: rank 0 names it for everyone
+    elif run_dir is None:
         run_dir = distributed.broadcast_text(str(new_run_dir(cfg.gen, cfg.data)) if ranks.main else "", ranks, device)
     run_dir = Path(run_dir)
     if ranks.main:
+        held.enter_context(claim_run(run_dir, resuming=resume is not None))
+    start = 0
+    if resume is not None:
+        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device, ranks)
+        if start >= steps:
+            raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
+    if ranks.main:
+        trim_metrics(run_dir / "metrics.jsonl", start)  # rows a killed run logged after its last checkpoint
         (run_dir / "samples").mkdir(parents=True, exist_ok=True)
         point_latest(run_dir)
         ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
 
     def save(step: int) -> None:
-        """Weights for export and sampling, and everything a resume needs in one atomic file (every rank's RNG and data order)."""
-        data_tensors, data_meta = batches.state()
-        rng = {"rng.torch": torch.get_rng_state(), "rng.data": data_rng.get_state(), "rng.latent": latent_rng.get_state()}
-        if device.type == "cuda":
-            rng["rng.cuda"] = torch.cuda.get_rng_state(device)
-        per_rank = distributed.gather_states({**data_tensors, **rng}, ranks, device)  # the position in the data is the same on every rank
-        if not ranks.main:
-            return
-        for kind, net, name in (("generator", G, "G"), ("discriminator", D, "D")):
-            ckpt.save_tensors(run_dir / f"{name}.safetensors", ckpt.state_tensors(net), network_metadata(cfg, kind, data_shape, step))
+        """Everything a resume needs in one atomic file, then the weights for export and sampling; never a NaN.
+
+        The RNG and data-order state of every rank is gathered into rank 0's file; rank 0 writes.
+        """
         tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__, "world_size": ranks.world}
         for prefix, net in (("G", G), ("D", D)):
             tensors.update({f"{prefix}.{k}": v for k, v in ckpt.state_tensors(net).items()})
         for prefix, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
             opt_tensors, meta[prefix] = ckpt.optimizer_tensors(opt, prefix)
             tensors.update(opt_tensors)
-        meta["data"] = data_meta
-        tensors.update(per_rank)
+        data_tensors, meta["data"] = batches.state()  # the position in the data is the same on every rank
+        rng = {"rng.torch": torch.get_rng_state(), "rng.data": data_rng.get_state(), "rng.latent": latent_rng.get_state()}
+        if device.type == "cuda":
+            rng["rng.cuda"] = torch.cuda.get_rng_state(device)
+        tensors.update(distributed.gather_states({**data_tensors, **rng}, ranks, device))
+        bad = first_non_finite(tensors)  # a finite loss can still come with an infinite gradient
+        if bad is not None:
+            raise non_finite_error(f"{bad} became NaN or infinite", step, last_saved, run_dir)
+        if not ranks.main:
+            return
         ckpt.save_tensors(run_dir / ckpt.CHECKPOINT, tensors, meta)
+        for kind, name in (("generator", "G"), ("discriminator", "D")):
+            weights = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
+            ckpt.save_tensors(run_dir / f"{name}.safetensors", weights, network_metadata(cfg, kind, data_shape, step))
 
     def save_samples(step: int) -> None:
         G.eval()
@@ -377,6 +416,7 @@ def _train(
     with (
         stop_at_step_boundary(enabled=not ranks.active) as interrupt,
         Progress(*columns, console=console, transient=False) as progress,
+        bar_cleared_on_error(progress),
         (run_dir / "metrics.jsonl").open("a", encoding="utf-8") if ranks.main else nullcontext() as metrics,
     ):
         task = progress.add_task("train", total=steps, completed=start, figures="")
@@ -404,8 +444,11 @@ def _train(
 
             # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync),
             # then the mean over ranks comes back in one all-reduce.
+            # The losses are also checked before every save, so no checkpoint ever holds a diverged run.
             pending.append(torch.stack([d_loss.detach(), g_loss.detach(), *(f.to(device) for f in figures)]).float())
-            if step % cfg.log_every == 0 or step == steps or interrupt["stop"]:
+            stop = interrupt["stop"]  # read once: a Ctrl-C landing mid-bookkeeping waits for the next step
+            saving = step % cfg.ckpt_every == 0 or step == steps or stop
+            if step % cfg.log_every == 0 or saving:
                 rows = distributed.average(torch.stack(pending), ranks).tolist()
                 first = step - len(rows) + 1
                 pending.clear()
@@ -422,19 +465,18 @@ def _train(
                     metrics.write(json.dumps(record) + "\n")
                 if metrics is not None:
                     metrics.flush()
-                if not all(math.isfinite(v) for v in rows[-1][:2]):
-                    raise GantoolError(
-                        f"the loss became {rows[-1][0]} (D) / {rows[-1][1]} (G) at step {step}; the checkpoint of step {last_saved} "
-                        f"in {run_dir} is kept: lower --lr or change --loss"
-                    )
+                diverged = next((i for i, row in enumerate(rows) if not all(math.isfinite(v) for v in row[:2])), None)
+                if diverged is not None:
+                    dl, gl = rows[diverged][:2]
+                    raise non_finite_error(f"the loss became {dl} (D) / {gl} (G)", first + diverged, last_saved, run_dir)
                 dl, gl, dx, dgz = rows[-1][:4]
                 progress.update(task, completed=step, figures=f"D {dl:.3f}  G {gl:.3f}  D(x) {dx:.2f}  D(G(z)) {dgz:.2f}")
             if ranks.main and (step % sample_every == 0 or step == steps):
                 save_samples(step)
-            if step % cfg.ckpt_every == 0 or step == steps or interrupt["stop"]:
+            if saving:
                 save(step)
                 last_saved = step
-            if interrupt["stop"]:
+            if stop:
                 progress.stop()
                 console.print(f"interrupted: saved step {step} in {run_dir}; continue with: gantool train --resume {run_dir}")
                 raise KeyboardInterrupt
@@ -462,7 +504,9 @@ def restore(
     tensors, meta = ckpt.load_tensors(path)
     try:
         tensors = distributed.own_state(tensors, meta, ranks or Ranks(), path)
-        step = int(meta["step"])
+        step = json.loads(meta["step"])
+        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+            raise ValueError(f"step {meta['step']!r} is not a positive whole number")
         for prefix, net in (("G", G), ("D", D)):
             part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
             ckpt.load_state(net, part, f"{path} ({prefix})")
@@ -475,8 +519,13 @@ def restore(
         latent_rng.set_state(tensors["rng.latent"])
         if device.type == "cuda" and "rng.cuda" in tensors:
             torch.cuda.set_rng_state(tensors["rng.cuda"], device)
-    except (KeyError, ValueError, json.JSONDecodeError) as exc:
-        raise GantoolError(f"{path} is missing resume state ({exc}); it was not written by gantool train") from None
+    except GantoolError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError, RecursionError) as exc:
+        raise GantoolError(
+            f"{path} does not hold usable resume state ({type(exc).__name__}: {first_line(exc)}); it was not written by gantool train, "
+            "or was damaged: use another checkpoint"
+        ) from None
     return step
 
 
