@@ -99,7 +99,9 @@ class StreamedBatches:
 
         ranks = ranks or Ranks()
         # Several processes: each reads its own share of one shuffle that every rank draws from the same seed.
-        self.sampler = DistributedSampler(dataset, ranks.world, ranks.rank, seed=seed, drop_last=True) if ranks.active else None
+        self.sampler: DistributedSampler[Any] | None = None
+        if ranks.active:
+            self.sampler = DistributedSampler(dataset, ranks.world, ranks.rank, seed=seed, drop_last=True)
         per_rank = len(self.sampler) if self.sampler is not None else len(dataset)
         if batch_size > per_rank:
             share = f" ({ranks.world} processes share them, {per_rank} each; --batch-size is per process)" if ranks.active else ""
@@ -452,18 +454,18 @@ def _train(
                 rows = distributed.average(torch.stack(pending), ranks).tolist()
                 first = step - len(rows) + 1
                 pending.clear()
-                for i, (dl, gl, dx, dgz, dlr, dlf) in enumerate(rows if ranks.main else []):  # rank 0 writes the file
-                    record = {
-                        "step": first + i,
-                        "d_loss": dl,
-                        "g_loss": gl,
-                        "d_real": dx,
-                        "d_fake": dgz,
-                        "d_loss_real": dlr,
-                        "d_loss_fake": dlf,
-                    }
-                    metrics.write(json.dumps(record) + "\n")
-                if metrics is not None:
+                if metrics is not None:  # rank 0 writes the file
+                    for i, (dl, gl, dx, dgz, dlr, dlf) in enumerate(rows):
+                        record = {
+                            "step": first + i,
+                            "d_loss": dl,
+                            "g_loss": gl,
+                            "d_real": dx,
+                            "d_fake": dgz,
+                            "d_loss_real": dlr,
+                            "d_loss_fake": dlf,
+                        }
+                        metrics.write(json.dumps(record) + "\n")
                     metrics.flush()
                 diverged = next((i for i, row in enumerate(rows) if not all(math.isfinite(v) for v in row[:2])), None)
                 if diverged is not None:
