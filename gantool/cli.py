@@ -84,7 +84,7 @@ def train(
         int | None, typer.Option(help=f"Training steps, each k D updates and one G update (default: {DEFAULT_STEPS}).")
     ] = None,
     epochs: Annotated[float | None, typer.Option(help="Train for this many passes over the data instead of --steps.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Images per batch.")] = D.batch_size,
+    batch_size: Annotated[int, typer.Option(help="Images per batch, per process when there are several.")] = D.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate for G and D.")] = D.lr,
     beta1: Annotated[float, typer.Option(help="Adam beta1.")] = D.beta1,
     beta2: Annotated[float, typer.Option(help="Adam beta2.")] = D.beta2,

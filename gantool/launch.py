@@ -127,26 +127,29 @@ def launch(nproc: int, argv: list[str]) -> None:
     for name in list(logging.root.manager.loggerDict):
         if name.startswith(("torch.distributed.elastic", "torch.distributed.launcher")):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-    os.environ[QUIET] = "1"  # inherited by the workers
-    with tempfile.TemporaryDirectory(prefix="gantool-launch-") as logs:
-        config = LaunchConfig(
-            min_nodes=1,
-            max_nodes=1,
-            nproc_per_node=nproc,
-            run_id=f"gantool-{uuid.uuid4().hex[:12]}",
-            rdzv_backend="c10d",
-            rdzv_endpoint="localhost:0",  # the c10d store binds a free port itself
-            max_restarts=0,  # a failed GAN run is reported, not silently restarted from scratch
-            logs_specs=DefaultLogsSpecs(log_dir=logs),
-        )
-        try:
-            elastic_launch(config, sys.executable)("-m", "gantool", *worker_argv(argv))
-        except ChildFailedError as exc:
-            raise first_failure(exc.failures) from None
-        except SignalException:
-            print(
-                "\ninterrupted: every process was stopped; the run keeps its last checkpoint (see --ckpt-every): "
-                f"continue with gantool train --resume RUN --nproc {nproc}",
-                file=sys.stderr,
+    os.environ[QUIET] = "1"  # inherited by the workers, and only by them
+    try:
+        with tempfile.TemporaryDirectory(prefix="gantool-launch-") as logs:
+            config = LaunchConfig(
+                min_nodes=1,
+                max_nodes=1,
+                nproc_per_node=nproc,
+                run_id=f"gantool-{uuid.uuid4().hex[:12]}",
+                rdzv_backend="c10d",
+                rdzv_endpoint="localhost:0",  # the c10d store binds a free port itself
+                max_restarts=0,  # a failed GAN run is reported, not silently restarted from scratch
+                logs_specs=DefaultLogsSpecs(log_dir=logs),
             )
-            raise KeyboardInterrupt from None
+            try:
+                elastic_launch(config, sys.executable)("-m", "gantool", *worker_argv(argv))
+            except ChildFailedError as exc:
+                raise first_failure(exc.failures) from None
+            except SignalException:
+                print(
+                    "\ninterrupted: every process was stopped; the run keeps its last checkpoint (see --ckpt-every): "
+                    f"continue with gantool train --resume RUN --nproc {nproc}",
+                    file=sys.stderr,
+                )
+                raise KeyboardInterrupt from None
+    finally:
+        os.environ.pop(QUIET, None)

@@ -230,6 +230,9 @@ def test_the_checkpoint_holds_every_ranks_state(straight):
         assert torch.equal(tensors[name].sort().values, torch.arange(500))
     assert not any(key.startswith("rank0.") or key.startswith("rank2.") for key in tensors)
     assert len(list((straight / "run" / "samples").glob("step_*.png"))) == 2
+    files = sorted(p.name for p in (straight / "run").iterdir())  # one checkpoint, no per-rank files, no leftovers
+    written = ["D.safetensors", "G.safetensors", "checkpoint.safetensors", "config.toml", "metrics.jsonl", "samples", "samples.png"]
+    assert files == [".gantool.lock", *written]
 
 
 def test_resume_continues_a_distributed_run_exactly(straight, resumed):
