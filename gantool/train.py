@@ -22,7 +22,9 @@ import torch.nn.functional as F
 from gantool import __version__
 from gantool import checkpoint as ckpt
 from gantool.config import DEFAULT_STEPS, TrainConfig, build_config, dump_toml, read_toml
+from gantool.ema import EMA
 from gantool.errors import GantoolError
+from gantool.eval import TrainingEval, summary
 from gantool.images import picture, save_png
 from gantool.registry import get_registry
 from gantool.runs import new_run_dir, point_latest
@@ -194,6 +196,19 @@ def network_metadata(cfg: TrainConfig, kind: str, data_shape: tuple[int, ...], s
     }
 
 
+def tensorboard_writer(run_dir: Path) -> Any:
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def log_scalars(board: Any, record: dict[str, Any]) -> None:
+    """Every number of a metrics.jsonl row, under its own name."""
+    for key, value in record.items():
+        if key != "step" and isinstance(value, int | float) and not isinstance(value, bool):
+            board.add_scalar(key, value, record["step"])
+
+
 @contextmanager
 def stop_at_step_boundary() -> Iterator[dict[str, bool]]:
     """Ctrl-C asks the loop to stop after the current step, so the checkpoint it saves is whole."""
@@ -239,6 +254,11 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
 
     console = console or Console(stderr=True)
     cfg.validate()
+    if cfg.tensorboard:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise GantoolError("--tensorboard needs the tensorboard package: pip install tensorboard (or leave out --tensorboard)")
     registry = get_registry()
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -267,6 +287,8 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt).to(device)
     check_shapes(G, D, cfg, data_shape, device)
     loss = registry.create("loss", cfg.loss, **cfg.loss_opt)
+    ema = EMA(G, cfg.ema) if cfg.ema else None
+    shown = ema.model if ema else G  # the generator that grids, evaluations and G_ema.safetensors show
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
@@ -280,20 +302,25 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     start = 0
     if resume is not None:
         run_dir = Path(resume)
-        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device)
+        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device, ema)
         if start >= steps:
             raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(cfg.gen, cfg.data)
     (run_dir / "samples").mkdir(parents=True, exist_ok=True)
     point_latest(run_dir)
     ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
+    scores = TrainingEval(cfg, data_shape, D, console) if cfg.eval_every else None
+    board = tensorboard_writer(run_dir) if cfg.tensorboard else None
+    evaluated: dict[int, dict[str, Any]] = {}  # step -> figures, written with that step's losses
 
     def save(step: int) -> None:
         """Weights for export and sampling, and everything a resume needs in one atomic file."""
-        for kind, net, name in (("generator", G, "G"), ("discriminator", D, "D")):
-            ckpt.save_tensors(run_dir / f"{name}.safetensors", ckpt.state_tensors(net), network_metadata(cfg, kind, data_shape, step))
+        nets = [("generator", G, "G"), ("discriminator", D, "D")] + ([("generator", ema.model, "G_ema")] if ema else [])
+        for kind, net, name in nets:
+            meta = network_metadata(cfg, kind, data_shape, step) | ({"ema": cfg.ema} if name == "G_ema" else {})
+            ckpt.save_tensors(run_dir / f"{name}.safetensors", ckpt.state_tensors(net), meta)
         tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__}
-        for prefix, net in (("G", G), ("D", D)):
+        for _, net, prefix in nets:
             tensors.update({f"{prefix}.{k}": v for k, v in ckpt.state_tensors(net).items()})
         for prefix, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
             opt_tensors, meta[prefix] = ckpt.optimizer_tensors(opt, prefix)
@@ -308,13 +335,16 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         ckpt.save_tensors(run_dir / ckpt.CHECKPOINT, tensors, meta)
 
     def save_samples(step: int) -> None:
-        G.eval()
+        was_training = shown.training
+        shown.eval()
         with torch.no_grad():
-            out = G(fixed_z)
-        G.train()
+            out = shown(fixed_z)
+        shown.train(was_training)
         pixels = picture(out.float().cpu().numpy(), reference)
         save_png(pixels, run_dir / "samples" / f"step_{step:07d}.png")
         save_png(pixels, run_dir / "samples.png")
+        if board is not None:
+            board.add_image("samples", pixels, step, dataformats="HWC")
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -357,8 +387,15 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
             g_loss.backward()
             opt_g.step()
             D.requires_grad_(True)
+            if ema is not None:
+                ema.update(G, step)
 
-            # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync).
+            # (3) every --eval-every steps: the figures of 'gantool eval', on the generator as it is now.
+            if scores is not None and (step % cfg.eval_every == 0 or step == steps):
+                evaluated[step] = scores(shown, step)
+                progress.console.print(f"step {step}: {summary(evaluated[step])}")
+
+            # (4) bookkeeping: figures stay on the device until the logging interval (no per-step host sync).
             pending.append(torch.stack([d_loss.detach(), g_loss.detach(), *(f.to(device) for f in figures)]).float())
             if step % cfg.log_every == 0 or step == steps or interrupt["stop"]:
                 rows = torch.stack(pending).tolist()
@@ -373,8 +410,10 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                         "d_fake": dgz,
                         "d_loss_real": dlr,
                         "d_loss_fake": dlf,
-                    }
+                    } | evaluated.pop(first + i, {})
                     metrics.write(json.dumps(record) + "\n")
+                    if board is not None:
+                        log_scalars(board, record)
                 metrics.flush()
                 if not all(math.isfinite(v) for v in rows[-1][:2]):
                     raise GantoolError(
@@ -392,6 +431,8 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                 progress.stop()
                 console.print(f"interrupted: saved step {step} in {run_dir}; continue with: gantool train --resume {run_dir}")
                 raise KeyboardInterrupt
+    if board is not None:
+        board.close()
     elapsed = time.perf_counter() - started
     done = steps - start
     console.print(f"trained {done} steps in {elapsed:.1f} s ({done * cfg.batch_size / max(elapsed, 1e-9):,.0f} images/s) -> {run_dir}")
@@ -408,12 +449,16 @@ def restore(
     data_rng: torch.Generator,
     latent_rng: torch.Generator,
     device: torch.device,
+    ema: EMA | None = None,
 ) -> int:
     """Put a run back exactly as it was at its last checkpoint; returns that step."""
     tensors, meta = ckpt.load_tensors(path)
     try:
         step = int(meta["step"])
-        for prefix, net in (("G", G), ("D", D)):
+        nets = [("G", G), ("D", D)]
+        if ema is not None:  # a run that turns --ema on at resume starts its average from G
+            nets.append(("G_ema", ema.model) if any(k.startswith("G_ema.") for k in tensors) else ("G", ema.model))
+        for prefix, net in nets:
             part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
             ckpt.load_state(net, part, f"{path} ({prefix})")
         # Optimizer.load_state_dict moves each state tensor to its parameter's device itself.
