@@ -155,6 +155,19 @@ def eval_command(
     err.print(f"figures written to {path}")
 
 
+@app.command()
+def plot(
+    run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the PNG files (default: RUN/plots).")] = None,
+) -> None:
+    """Draw a run's loss curves (smoothed as seed 000 does) and its samples over training as PNG files."""
+    from gantool.plot import plot_run
+    from gantool.runs import resolve_run
+
+    for path in plot_run(resolve_run(run), out_dir):
+        err.print(f"wrote {path}")
+
+
 @plugins_app.callback()
 def plugins(
     ctx: typer.Context,
