@@ -25,7 +25,7 @@ SHEET_MAX = 12  # grids on one sheet; longer runs are thinned evenly, keeping th
 def smooth(x: np.ndarray, window: int = WINDOW) -> np.ndarray:
     """Seed 000's Hanning smoothing, trimmed to the input's length and centred on it.
 
-    The window shrinks for short series (to a fifth of their length) and is
+    The window shrinks for short series (to a fifth of their length), is odd, and is
     skipped below 3 points; NaNs (steps where a loss never called D) are
     filled from their neighbours first.
     """
@@ -38,6 +38,7 @@ def smooth(x: np.ndarray, window: int = WINDOW) -> np.ndarray:
     if not finite.all():
         y = np.interp(np.arange(len(y)), np.flatnonzero(finite), y[finite])
     w = min(window, len(y) // 5)
+    w -= 1 - w % 2  # odd, so the window is centred on each point (seed 000's 100 becomes 99)
     if w < 3:
         return y
     padded = np.r_[y[w - 1 : 0 : -1], y, y[-1:-w:-1]]  # mirror both ends, as the seed does
