@@ -29,8 +29,8 @@ class EMA:
     @torch.no_grad()
     def update(self, G: torch.nn.Module, step: int) -> None:
         d = min(self.decay, (1 + step) / (10 + step))
-        averaged = [p for p in self.model.parameters()]
-        current = [p.detach() for p in G.parameters()]
+        averaged: list[torch.Tensor] = list(self.model.parameters())
+        current: list[torch.Tensor] = [p.detach() for p in G.parameters()]
         torch._foreach_lerp_(averaged, current, 1.0 - d)
         for mine, theirs in zip(self.model.buffers(), G.buffers()):  # BatchNorm statistics: taken as they are
             mine.copy_(theirs)

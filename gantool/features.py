@@ -157,6 +157,7 @@ def load_classifier(mnist_root: str | Path | None = None, console: Any = None) -
     classifier = Classifier(model, trained_on, 0.0, path)
     classifier.test_accuracy = classifier.accuracy(*test)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"format": "gantool-classifier", "version": VERSION, "trained_on": trained_on, "test_accuracy": classifier.test_accuracy}
-    ckpt.save_tensors(path, ckpt.state_tensors(model), meta)
+    info: dict[str, Any] = {"format": "gantool-classifier", "version": VERSION, "trained_on": trained_on}
+    info["test_accuracy"] = classifier.test_accuracy
+    ckpt.save_tensors(path, ckpt.state_tensors(model), info)
     return classifier

@@ -391,7 +391,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
                 ema.update(G, step)
 
             # (3) every --eval-every steps: the figures of 'gantool eval', on the generator as it is now.
-            if scores is not None and (step % cfg.eval_every == 0 or step == steps):
+            if scores is not None and cfg.eval_every and (step % cfg.eval_every == 0 or step == steps):
                 evaluated[step] = scores(shown, step)
                 progress.console.print(f"step {step}: {summary(evaluated[step])}")
 
