@@ -94,6 +94,13 @@ def train(
     log_every: Annotated[int, typer.Option(help="Steps between progress updates.")] = D.log_every,
     sample_every: Annotated[int | None, typer.Option(help="Steps between sample grids (default: a tenth of the run).")] = None,
     ckpt_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = D.ckpt_every,
+    ema: Annotated[float | None, typer.Option(help="Average G's weights with this decay (e.g. 0.999) into G_ema.safetensors.")] = None,
+    eval_every: Annotated[int | None, typer.Option(help="Steps between evaluations ('gantool eval' figures) in metrics.jsonl.")] = None,
+    eval_n: Annotated[int | None, typer.Option(help="Samples per evaluation (default: 10,000 images, 2,500 points).")] = None,
+    eval_metrics: Annotated[
+        list[str] | None, typer.Option("--eval-metrics", help="Metric to log with --eval-every (repeatable; default: all that apply).")
+    ] = None,
+    tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Also log to RUN/tensorboard (needs tensorboard).")] = False,
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new folder under runs/).")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file of settings; flags on the command line override it.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue this run folder from its last checkpoint.")] = None,
@@ -114,6 +121,8 @@ def train(
         values.pop(key)
     for key in ("gen_opt", "disc_opt", "loss_opt", "data_opt"):
         values[key] = parse_options(values[key] or [], "--" + key.replace("_", "-"))
+    if values["eval_metrics"] is not None:
+        values["eval_metrics"] = [m.strip() for item in values["eval_metrics"] for m in item.split(",") if m.strip()]
     cli = explicit(ctx, values)
     if resume is not None and run_dir is not None:
         raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
@@ -199,6 +208,47 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
     width = max(len(label) for label, _ in rows)
     for label, text in rows:
         print(f"{label:<{width}}  {text}")
+
+
+@app.command("eval")
+def eval_command(
+    run: Annotated[Path | None, typer.Argument(help="Run folder, G*.safetensors or G.onnx (default: runs/latest).")] = None,
+    metrics: Annotated[
+        list[str] | None, typer.Option("--metrics", "-m", help="Metric to compute (repeatable; default: every one that applies).")
+    ] = None,
+    n: Annotated[int | None, typer.Option("-n", min=10, help="Samples to draw (default: 10,000 images, 2,500 points).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the latents drawn.")] = 0,
+    ema: Annotated[bool, typer.Option(help="Use G_ema.safetensors when the run has one.")] = True,
+    mnist_root: Annotated[
+        Path | None, typer.Option(help="Folder with MNIST/raw: train the metrics' classifier on MNIST's 60,000 (default for MNIST runs).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Where to write the figures (default: RUN/eval.json).")] = None,
+) -> None:
+    """Score a generator: Fréchet distance, Inception-style score, precision/recall, digit shares, D's accuracy, modes of 2-D sets."""
+    need_torch()
+    from gantool.eval import evaluate_path, table, write_report
+
+    names = [m for item in metrics or [] for m in item.split(",") if m.strip()] or None
+    target = run if run is not None else Path("runs/latest")
+    report, default_out = evaluate_path(
+        target, names, n=n, seed=seed, ema=ema, mnist_root=str(mnist_root) if mnist_root else None, console=err
+    )
+    path = write_report(report, output or default_out)
+    out.print(table(report))
+    err.print(f"figures written to {path}")
+
+
+@app.command()
+def plot(
+    run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the PNG files (default: RUN/plots).")] = None,
+) -> None:
+    """Draw a run's loss curves (smoothed as seed 000 does) and its samples over training as PNG files."""
+    from gantool.plot import plot_run
+    from gantool.runs import resolve_run
+
+    for path in plot_run(resolve_run(run), out_dir):
+        err.print(f"wrote {path}")
 
 
 @plugins_app.callback()

@@ -48,6 +48,11 @@ class TrainConfig:
     log_every: int = 100
     sample_every: int | None = None  # None: ten grids over the run
     ckpt_every: int = 1000
+    ema: float | None = None  # decay of an average of G's weights, saved as G_ema.safetensors (e.g. 0.999)
+    eval_every: int | None = None  # steps between evaluations logged into metrics.jsonl
+    eval_n: int | None = None  # samples per evaluation (default: 10,000 images, 2,500 points)
+    eval_metrics: list[str] | None = None  # metrics to log (default: every one that applies)
+    tensorboard: bool = False  # also log to RUN/tensorboard
     sync_bn: bool = False  # distributed runs on GPUs: BatchNorm statistics over the global batch
 
     @property
@@ -94,7 +99,7 @@ class TrainConfig:
                 if not isinstance(value, int | float | str):  # bool is an int
                     raise GantoolError(f"{flag} {key} must be a number, true/false or text, got {value!r}")
 
-        for name in ("latent_dim", "steps", "batch_size", "d_steps", "log_every", "sample_every", "ckpt_every"):
+        for name in ("latent_dim", "steps", "batch_size", "d_steps", "log_every", "sample_every", "ckpt_every", "eval_every", "eval_n"):
             positive(name, getattr(self, name))
         for name in ("epochs", "lr"):
             positive(name, getattr(self, name), float)
@@ -102,6 +107,14 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
                 raise GantoolError(f"--{name} must be in [0, 1), got {value!r}")
+        if self.ema is not None and (isinstance(self.ema, bool) or not isinstance(self.ema, int | float) or not 0 < self.ema < 1):
+            raise GantoolError(f"--ema must be a decay in (0, 1) such as 0.999, got {self.ema!r}")
+        if self.eval_metrics is not None and (
+            not isinstance(self.eval_metrics, list) or not all(isinstance(m, str) for m in self.eval_metrics)
+        ):
+            raise GantoolError(f"eval_metrics must be a list of metric names, got {self.eval_metrics!r}")
+        if not isinstance(self.tensorboard, bool):
+            raise GantoolError(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if self.latent not in ("normal", "uniform"):
             raise GantoolError(f"--latent must be normal or uniform, got {self.latent!r}")
         if not DEVICE.fullmatch(self.device):
@@ -186,6 +199,8 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} to TOML")
 
 

@@ -75,6 +75,36 @@ def _discriminator(hidden: list[nn.Module], last: int) -> nn.Module:
     return nn.Sequential(nn.Flatten(), *hidden, nn.Linear(last, 1))
 
 
+def _packed(build: Callable[[int], nn.Module], data_shape: Sequence[int], pack: int) -> nn.Module:
+    """``build(input_size)`` as is, or wrapped to judge ``pack`` samples at once (PacGAN, Lin et al. 2018).
+
+    A packed D sees ``pack`` samples of one kind side by side and gives the group
+    one logit, repeated for each member: the losses stay per-sample, and a
+    generator that repeats itself is easy to spot in a group.
+    """
+    from torch import nn
+
+    dims = _dims(data_shape)
+    if _positive(pack, "pack") == 1:
+        return build(dims)
+
+    class Packed(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pack = pack
+            self.inner = build(dims * pack)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            n = x.shape[0]
+            groups = -(-n // self.pack)
+            if groups * self.pack != n:  # a ragged batch: fill the last group with the batch's first samples
+                x = x.repeat((-(-groups * self.pack // n),) + (1,) * (x.dim() - 1))[: groups * self.pack]
+            logits = self.inner(x.reshape(groups, -1)).reshape(groups)
+            return logits.repeat_interleave(self.pack)[:n]
+
+    return Packed()
+
+
 # --- mlp: seed 001 (yunjey's tutorial), 256 units, ReLU in G, LeakyReLU 0.2 in D ---------------
 
 
@@ -85,11 +115,11 @@ def mlp_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 256)
     return _generator(latent_dim, data_shape, _stack([latent_dim, h, h], nn.ReLU), h)
 
 
-def mlp_discriminator(data_shape: Sequence[int], hidden: int = 256) -> nn.Module:
+def mlp_discriminator(data_shape: Sequence[int], hidden: int = 256, pack: int = 1) -> nn.Module:
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    return _discriminator(_stack([_dims(data_shape), h, h], partial(nn.LeakyReLU, 0.2)), h)
+    return _packed(lambda dims: _discriminator(_stack([dims, h, h], partial(nn.LeakyReLU, 0.2)), h), data_shape, pack)
 
 
 # --- mlp-deep: seed 000, a widening G with BatchNorm and dropout, a narrowing D ----------------

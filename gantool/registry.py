@@ -22,7 +22,7 @@ from gantool.options import check_options
 GROUP = "gantool"
 
 # Modules of gantool's own components: registered exactly like a third-party plugin.
-BUILTIN_MODULES = ("gantool.models", "gantool.losses", "gantool.datasets")
+BUILTIN_MODULES = ("gantool.models", "gantool.losses", "gantool.datasets", "gantool.metrics")
 
 # hook name -> component kind
 HOOKS = {

@@ -24,7 +24,9 @@ from gantool import checkpoint as ckpt
 from gantool.config import DEFAULT_STEPS, TrainConfig, dump_toml, resolve_config
 from gantool.contract import CheckedLoss, dataset_shape, forward
 from gantool.distributed import Ranks
+from gantool.ema import EMA
 from gantool.errors import GantoolError, first_line
+from gantool.eval import TrainingEval, summary
 from gantool.images import picture, save_png
 from gantool.registry import get_registry
 from gantool.runs import claim_run, new_run_dir, point_latest, trim_metrics
@@ -231,6 +233,19 @@ def network_metadata(cfg: TrainConfig, kind: str, data_shape: tuple[int, ...], s
     }
 
 
+def tensorboard_writer(run_dir: Path) -> Any:
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def log_scalars(board: Any, record: dict[str, Any]) -> None:
+    """Every number of a metrics.jsonl row, under its own name."""
+    for key, value in record.items():
+        if key != "step" and isinstance(value, int | float) and not isinstance(value, bool):
+            board.add_scalar(key, value, record["step"])
+
+
 @contextmanager
 def stop_at_step_boundary(enabled: bool = True) -> Iterator[dict[str, bool]]:
     """Ctrl-C asks the loop to stop after the current step, so the checkpoint it saves is whole.
@@ -299,6 +314,11 @@ def _train(
     from rich.console import Console
 
     console = (console or Console(stderr=True)) if ranks.main else Console(quiet=True)  # rank 0 alone talks
+    if cfg.tensorboard:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise GantoolError("--tensorboard needs the tensorboard package: pip install tensorboard (or leave out --tensorboard)")
     registry = get_registry()
     seed = distributed.rank_seed(cfg.seed, ranks)  # cfg.seed itself on rank 0 and in a one-process run
     torch.manual_seed(seed)
@@ -336,6 +356,8 @@ def _train(
     # D itself, frozen, so no DDP reducer waits for D gradients that never come.
     G_ddp, D_ddp = distributed.wrap(G, ranks, device), distributed.wrap(D, ranks, device)
     loss = CheckedLoss(registry.create("loss", cfg.loss, **cfg.loss_opt), cfg.loss, registry.get("loss", cfg.loss).plugin)
+    ema = EMA(G, cfg.ema) if cfg.ema else None  # made after the wrap, from rank 0's weights on every rank
+    shown = ema.model if ema else G  # the generator that grids, evaluations and G_ema.safetensors show
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), **fast)
@@ -357,7 +379,7 @@ def _train(
         held.enter_context(claim_run(run_dir, resuming=resume is not None))
     start = 0
     if resume is not None:
-        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device, ranks)
+        start = restore(run_dir / ckpt.CHECKPOINT, G, D, opt_g, opt_d, batches, data_rng, latent_rng, device, ema, ranks)
         if start >= steps:
             raise GantoolError(f"run {run_dir} is already at step {start}: pass --steps larger than {start} to go on")
     if ranks.main:
@@ -365,14 +387,19 @@ def _train(
         (run_dir / "samples").mkdir(parents=True, exist_ok=True)
         point_latest(run_dir)
         ckpt.atomic_write(run_dir / "config.toml", dump_toml(cfg.to_dict()).encode())
+    # Evaluations and TensorBoard are rank 0's too: the other ranks hold the same G.
+    scores = TrainingEval(cfg, data_shape, D, console) if cfg.eval_every and ranks.main else None
+    board = tensorboard_writer(run_dir) if cfg.tensorboard and ranks.main else None
+    evaluated: dict[int, dict[str, Any]] = {}  # step -> figures, written with that step's losses
 
     def save(step: int) -> None:
         """Everything a resume needs in one atomic file, then the weights for export and sampling; never a NaN.
 
         The RNG and data-order state of every rank is gathered into rank 0's file; rank 0 writes.
         """
+        nets = [("generator", G, "G"), ("discriminator", D, "D")] + ([("generator", ema.model, "G_ema")] if ema else [])
         tensors, meta = {}, {"step": step, "config": cfg.to_dict(), "gantool_version": __version__, "world_size": ranks.world}
-        for prefix, net in (("G", G), ("D", D)):
+        for _, net, prefix in nets:
             tensors.update({f"{prefix}.{k}": v for k, v in ckpt.state_tensors(net).items()})
         for prefix, opt in (("opt_g", opt_g), ("opt_d", opt_d)):
             opt_tensors, meta[prefix] = ckpt.optimizer_tensors(opt, prefix)
@@ -388,18 +415,22 @@ def _train(
         if not ranks.main:
             return
         ckpt.save_tensors(run_dir / ckpt.CHECKPOINT, tensors, meta)
-        for kind, name in (("generator", "G"), ("discriminator", "D")):
+        for kind, _, name in nets:
             weights = {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
-            ckpt.save_tensors(run_dir / f"{name}.safetensors", weights, network_metadata(cfg, kind, data_shape, step))
+            extra = {"ema": cfg.ema} if name == "G_ema" else {}
+            ckpt.save_tensors(run_dir / f"{name}.safetensors", weights, network_metadata(cfg, kind, data_shape, step) | extra)
 
     def save_samples(step: int) -> None:
-        G.eval()
+        was_training = shown.training
+        shown.eval()
         with torch.no_grad():
-            out = G(fixed_z)
-        G.train()
+            out = shown(fixed_z)
+        shown.train(was_training)
         pixels = picture(out.float().cpu().numpy(), reference)
         save_png(pixels, run_dir / "samples" / f"step_{step:07d}.png")
         save_png(pixels, run_dir / "samples.png")
+        if board is not None:
+            board.add_image("samples", pixels, step, dataformats="HWC")
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -443,8 +474,15 @@ def _train(
             g_loss.backward()
             opt_g.step()
             D.requires_grad_(True)
+            if ema is not None:
+                ema.update(G, step)
 
-            # (3) bookkeeping: figures stay on the device until the logging interval (no per-step host sync),
+            # (3) every --eval-every steps: the figures of 'gantool eval', on the generator as it is now.
+            if scores is not None and cfg.eval_every and (step % cfg.eval_every == 0 or step == steps):
+                evaluated[step] = scores(shown, step)
+                progress.console.print(f"step {step}: {summary(evaluated[step])}")
+
+            # (4) bookkeeping: figures stay on the device until the logging interval (no per-step host sync),
             # then the mean over ranks comes back in one all-reduce.
             # The losses are also checked before every save, so no checkpoint ever holds a diverged run.
             pending.append(torch.stack([d_loss.detach(), g_loss.detach(), *(f.to(device) for f in figures)]).float())
@@ -464,8 +502,10 @@ def _train(
                             "d_fake": dgz,
                             "d_loss_real": dlr,
                             "d_loss_fake": dlf,
-                        }
+                        } | evaluated.pop(first + i, {})
                         metrics.write(json.dumps(record) + "\n")
+                        if board is not None:
+                            log_scalars(board, record)
                     metrics.flush()
                 diverged = next((i for i, row in enumerate(rows) if not all(math.isfinite(v) for v in row[:2])), None)
                 if diverged is not None:
@@ -482,6 +522,8 @@ def _train(
                 progress.stop()
                 console.print(f"interrupted: saved step {step} in {run_dir}; continue with: gantool train --resume {run_dir}")
                 raise KeyboardInterrupt
+    if board is not None:
+        board.close()
     elapsed = time.perf_counter() - started
     done = steps - start
     images = done * cfg.batch_size * ranks.world
@@ -500,6 +542,7 @@ def restore(
     data_rng: torch.Generator,
     latent_rng: torch.Generator,
     device: torch.device,
+    ema: EMA | None = None,
     ranks: Ranks | None = None,
 ) -> int:
     """Put a run back exactly as it was at its last checkpoint; returns that step. Each rank takes its own RNG and data order."""
@@ -509,7 +552,10 @@ def restore(
         step = json.loads(meta["step"])
         if isinstance(step, bool) or not isinstance(step, int) or step < 1:
             raise ValueError(f"step {meta['step']!r} is not a positive whole number")
-        for prefix, net in (("G", G), ("D", D)):
+        nets = [("G", G), ("D", D)]
+        if ema is not None:  # a run that turns --ema on at resume starts its average from G
+            nets.append(("G_ema", ema.model) if any(k.startswith("G_ema.") for k in tensors) else ("G", ema.model))
+        for prefix, net in nets:
             part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
             ckpt.load_state(net, part, f"{path} ({prefix})")
         # Optimizer.load_state_dict moves each state tensor to its parameter's device itself.

@@ -135,12 +135,13 @@ SETTINGS = {
     "log_every": 3,
     "ckpt_every": 4,
     "sample_every": 4,
+    "ema": 0.9,
     "device": "cpu",
 }
 FLAGS = [
     *("--gen", "observed", "--gen-opt", "hidden=32", "--disc-opt", "hidden=32", "--loss", "recorded"),
     *("--data", "ring", "--data-opt", "n=1000", "--batch-size", "25", "--log-every", "3", "--ckpt-every", "4", "--sample-every", "4"),
-    *("--device", "cpu"),
+    *("--ema", "0.9", "--device", "cpu"),
 ]
 
 
@@ -231,14 +232,23 @@ def test_the_checkpoint_holds_every_ranks_state(straight):
     assert not any(key.startswith("rank0.") or key.startswith("rank2.") for key in tensors)
     assert len(list((straight / "run" / "samples").glob("step_*.png"))) == 2
     files = sorted(p.name for p in (straight / "run").iterdir())  # one checkpoint, no per-rank files, no leftovers
-    written = ["D.safetensors", "G.safetensors", "checkpoint.safetensors", "config.toml", "metrics.jsonl", "samples", "samples.png"]
+    written = [
+        "D.safetensors",
+        "G.safetensors",
+        "G_ema.safetensors",
+        "checkpoint.safetensors",
+        "config.toml",
+        "metrics.jsonl",
+        "samples",
+        "samples.png",
+    ]
     assert files == [".gantool.lock", *written]
 
 
 def test_resume_continues_a_distributed_run_exactly(straight, resumed):
     """4 steps with --nproc 2 and 4 more with torchrun end where 8 straight steps through train() do: the same run."""
     run, first = resumed
-    for name in ("G", "D"):
+    for name in ("G", "D", "G_ema"):
         a, b = weights(straight / "run" / f"{name}.safetensors"), weights(run / f"{name}.safetensors")
         for key in a:
             assert torch.equal(a[key], b[key]), f"{name}.{key}"

@@ -111,6 +111,6 @@ def test_name_clashes_name_both_plugins(site, site_env, tmp_path):
 
 def test_registry_without_entry_points_has_only_builtins():
     reg = Registry(entry_point_group=None)
-    assert set(reg.plugins) == {"gantool.models", "gantool.losses", "gantool.datasets"}
+    assert set(reg.plugins) == {"gantool.models", "gantool.losses", "gantool.datasets", "gantool.metrics"}
     with pytest.raises(GantoolError, match="unknown generator 'test-linear'"):
         reg.get("generator", "test-linear")
