@@ -106,6 +106,12 @@ def process_group(device_name: str, resolve: Callable[[str], torch.device]) -> I
         return
     device = rank_device(device_name, ranks)
     created = not dist.is_initialized()
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
+    if created and missing:  # WORLD_SIZE left over in a shell, say: torchrun sets all of them
+        raise GantoolError(
+            f"WORLD_SIZE={ranks.world} is set but {' and '.join(missing)} not: start distributed runs with torchrun "
+            "or gantool train --nproc N, or unset WORLD_SIZE"
+        )
     if created:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", device_id=device if device.type == "cuda" else None)
     if dist.get_world_size() != ranks.world or dist.get_rank() != ranks.rank:

@@ -380,6 +380,18 @@ def test_each_rank_reads_its_own_state_and_the_world_size_must_match():
         own_state({"rng.torch": torch.tensor([0])}, {}, Ranks(0, 2, 0, 2), "ckpt")
 
 
+def test_a_stray_world_size_is_a_one_line_error(monkeypatch):
+    from gantool.distributed import process_group
+    from gantool.train import resolve_device
+
+    for name in ("MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    stray = pytest.raises(GantoolError, match="WORLD_SIZE=2 is set but MASTER_ADDR and MASTER_PORT not: start distributed runs")
+    with stray, process_group("cpu", resolve_device):
+        pass
+
+
 def test_the_launcher_hands_workers_its_command_without_nproc():
     argv = ["--debug", "train", "--nproc", "4", "--steps", "3", "--nproc=2", "--run-dir", "r"]
     assert worker_argv(argv) == ["--debug", "train", "--steps", "3", "--run-dir", "r"]
