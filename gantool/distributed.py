@@ -86,7 +86,8 @@ def rank_device(name: str, ranks: Ranks) -> torch.device:
     count = torch.cuda.device_count()
     if ranks.local_world > count:
         raise GantoolError(
-            f"{ranks.local_world} processes on this machine but only {count} GPU(s) visible: start at most {count} per machine"
+            f"{ranks.local_world} processes on this machine but only {count} GPU(s) visible: start at most {count} per machine, "
+            "or pass --device cpu"
         )
     torch.cuda.set_device(ranks.local_rank)
     return torch.device("cuda", ranks.local_rank)
