@@ -13,6 +13,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,14 @@ def _train(cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | No
     check_shapes(G, D, cfg, data_shape, device)
     loss = CheckedLoss(registry.create("loss", cfg.loss, **cfg.loss_opt), cfg.loss, registry.get("loss", cfg.loss).plugin)
     ema = EMA(G, cfg.ema) if cfg.ema else None
+    # --compile: fused kernels for each network, replayed as CUDA graphs on CUDA (shapes never change);
+    # weights stay in G and D, so checkpoints, EMA and samples do not see the wrappers.
+    G_run, D_run = G, D
+    if cfg.compile:
+        mode = "reduce-overhead" if device.type == "cuda" else None
+        G_run, D_run = torch.compile(G, mode=mode), torch.compile(D, mode=mode)
+    # --amp bf16: matmuls in bfloat16 under autocast; weights, gradients and Adam stay float32.
+    autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
     shown = ema.model if ema else G  # the generator that grids, evaluations and G_ema.safetensors show
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
@@ -386,7 +395,7 @@ def _train(cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | No
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    watch = Watch(D)
+    watch = Watch(D_run)
     pending: list[torch.Tensor] = []  # per-step figures, still on the device
     last_saved = start
     started = time.perf_counter()
@@ -398,13 +407,16 @@ def _train(cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | No
     ):
         task = progress.add_task("train", total=steps, completed=start, figures="")
         for step in range(start + 1, steps + 1):
+            if cfg.compile and device.type == "cuda":
+                torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs may be reused from here on
             # (1) k steps on D: push D(x) up and D(G(z)) down; G is frozen, so no graph is built for it.
             for _ in range(cfg.d_steps):
                 real = batches.next()
-                with torch.no_grad():
-                    fake = G(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                with torch.no_grad(), autocast():
+                    fake = G_run(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
                 watch.real, watch.fake = real, fake
-                d_loss = loss.discriminator_loss(watch, real, fake)
+                with autocast():
+                    d_loss = loss.discriminator_loss(watch, real, fake)
                 opt_d.zero_grad(set_to_none=True)  # set_to_none skips a memset per parameter
                 d_loss.backward()
                 opt_d.step()
@@ -412,8 +424,9 @@ def _train(cfg: TrainConfig, run_dir: str | Path | None, resume: str | Path | No
 
             # (2) one step on G through a frozen D: D's weight gradients are never needed here, so skip them.
             D.requires_grad_(False)
-            fake = G(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
-            g_loss = loss.generator_loss(D, real, fake)
+            with autocast():
+                fake = G_run(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                g_loss = loss.generator_loss(D_run, real, fake)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
