@@ -101,6 +101,8 @@ def train(
         list[str] | None, typer.Option("--eval-metrics", help="Metric to log with --eval-every (repeatable; default: all that apply).")
     ] = None,
     tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Also log to RUN/tensorboard (needs tensorboard).")] = False,
+    amp: Annotated[str, typer.Option(help="Mixed precision: none or bf16 (autocast to bfloat16).")] = D.amp,
+    compile: Annotated[bool, typer.Option("--compile/--no-compile", help="torch.compile G and D (CUDA graphs on CUDA).")] = D.compile,
     run_dir: Annotated[Path | None, typer.Option(help="Run folder (default: a new folder under runs/).")] = None,
     config: Annotated[Path | None, typer.Option(help="TOML file of settings; flags on the command line override it.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Continue this run folder from its last checkpoint.")] = None,

@@ -53,6 +53,8 @@ class TrainConfig:
     eval_n: int | None = None  # samples per evaluation (default: 10,000 images, 2,500 points)
     eval_metrics: list[str] | None = None  # metrics to log (default: every one that applies)
     tensorboard: bool = False  # also log to RUN/tensorboard
+    amp: str = "none"  # "bf16": autocast matmuls to bfloat16 (see README's performance section for when it helps)
+    compile: bool = False  # torch.compile G and D (CUDA graphs on CUDA)
     sync_bn: bool = False  # distributed runs on GPUs: BatchNorm statistics over the global batch
 
     @property
@@ -115,6 +117,10 @@ class TrainConfig:
             raise GantoolError(f"eval_metrics must be a list of metric names, got {self.eval_metrics!r}")
         if not isinstance(self.tensorboard, bool):
             raise GantoolError(f"tensorboard must be true or false, got {self.tensorboard!r}")
+        if self.amp not in ("none", "bf16"):
+            raise GantoolError(f"--amp must be none or bf16, got {self.amp!r}")
+        if not isinstance(self.compile, bool):
+            raise GantoolError(f"compile must be true or false, got {self.compile!r}")
         if self.latent not in ("normal", "uniform"):
             raise GantoolError(f"--latent must be normal or uniform, got {self.latent!r}")
         if not DEVICE.fullmatch(self.device):

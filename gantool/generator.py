@@ -39,11 +39,16 @@ def load_generator(run: str | Path | None = None, *, ema: bool = False, device: 
     Inference mode matters beyond speed: BatchNorm uses its running statistics
     and dropout is off, so a sample does not depend on the rest of its batch.
     """
+    run_dir = resolve_run(run)
+    G, info = load_generator_file(weights_path(run_dir, ema), device)
+    return G, replace(info, ema=ema), run_dir
+
+
+def load_generator_file(path: Path, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo]:
+    """G from one ``G*.safetensors`` file, rebuilt through the registry from its own metadata, in inference mode."""
     from gantool import checkpoint as ckpt
     from gantool.registry import get_registry
 
-    run_dir = resolve_run(run)
-    path = weights_path(run_dir, ema)
     tensors, meta = ckpt.load_tensors(path)
     info = ModelInfo.from_metadata(meta, str(path), RUN_REMEDY)
     if not info.component:
@@ -51,7 +56,7 @@ def load_generator(run: str | Path | None = None, *, ema: bool = False, device: 
     G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **info.options)
     ckpt.load_state(G, tensors, str(path))
     G.eval().requires_grad_(False)
-    return G.to(device), replace(info, ema=ema), run_dir
+    return G.to(device), info
 
 
 def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUNT) -> list[list[float]] | None:

@@ -1,4 +1,4 @@
-"""Where samples to evaluate come from: a run's generator through torch, or (soon) an ONNX file.
+"""Where samples to evaluate come from: a run's generator through torch, or an ONNX export through onnxruntime.
 
 Evaluation only ever asks a source for ``draw(n, seed)``, a numpy array
 (n, *data_shape) in [-1, 1], so adding a backend touches nothing else.
@@ -16,7 +16,6 @@ import numpy as np
 
 from gantool.errors import GantoolError
 
-EMA_FILE = "G_ema.safetensors"  # the averaged generator, preferred when present (export --ema reads the same name)
 CHUNK = 2000
 
 
@@ -58,51 +57,46 @@ def module_source(
     return SampleSource(describe, data, tuple(data_shape), draw, **extra)
 
 
-def generator_file(run_dir: Path, ema: bool) -> Path:
-    """G_ema.safetensors when the run has one and ``ema`` allows it, else G.safetensors."""
-    if ema and (run_dir / EMA_FILE).is_file():
-        return run_dir / EMA_FILE
-    return run_dir / "G.safetensors"
-
-
 def torch_source(path: Path, ema: bool = True) -> SampleSource:
-    """A run folder or a G*.safetensors file, rebuilt through the registry from its metadata."""
-    from gantool import checkpoint as ckpt
-    from gantool.config import read_toml
-    from gantool.registry import get_registry
+    """A run folder (its G_ema.safetensors when present and ``ema`` allows, else G.safetensors) or one G*.safetensors file."""
+    from gantool.generator import EMA_WEIGHTS, WEIGHTS, load_generator_file
 
-    run_dir = path if path.is_dir() else path.parent
-    file = generator_file(path, ema) if path.is_dir() else path
+    owner, config = run_of(path)
+    file = path
+    if path.is_dir():
+        file = path / (EMA_WEIGHTS if ema and (path / EMA_WEIGHTS).is_file() else WEIGHTS)
     if not file.is_file():
         raise GantoolError(f"{file} does not exist: name a run folder that holds G.safetensors (train one with 'gantool train')")
-    tensors, meta = ckpt.load_tensors(file)
-    try:
-        if meta.get("kind") != "generator":
-            raise KeyError("kind")
-        component, options = meta["component"], json.loads(meta["options"])
-        latent_dim, latent = int(meta["latent_dim"]), meta["latent"]
-        data, data_shape = meta["data"], tuple(json.loads(meta["data_shape"]))
-        step = json.loads(meta["step"]) if "step" in meta else None
-    except (KeyError, ValueError) as exc:
-        raise GantoolError(f"{file} has no gantool generator metadata ({exc}); point at a G.safetensors written by gantool") from None
-    G = get_registry().create("generator", component, latent_dim, data_shape, **options)
-    ckpt.load_state(G, tensors, str(file))
-    config = read_toml(run_dir / "config.toml") if (run_dir / "config.toml").is_file() else {}
-    has_run = (run_dir / "G.safetensors").is_file()
-    return module_source(G, latent_dim, latent, data, data_shape, str(file), step=step, run_dir=run_dir if has_run else None, config=config)
+    G, info = load_generator_file(file)
+    shape = info.data_shape
+    return module_source(G, info.latent_dim, info.latent, info.data, shape, str(file), step=info.step, run_dir=owner, config=config)
 
 
 def onnx_source(path: Path) -> SampleSource:
-    """An exported G.onnx sampled through onnxruntime, without torch.
+    """An exported G.onnx sampled through onnxruntime (no torch for the samples), latents drawn by numpy as 'gantool sample' does."""
+    from gantool import latents
+    from gantool.runtime import OnnxGenerator
 
-    This is the place for it: read data/latent/data_shape from the model's
-    metadata_props, feed z of the model's latent size in chunks, return the
-    outputs. It arrives with ``gantool export``, which defines that metadata.
-    """
-    raise GantoolError(
-        f"evaluating an ONNX generator ({path}) needs 'gantool export', which this version does not have yet: "
-        "evaluate the run folder it came from instead"
-    )
+    generator = OnnxGenerator(path, "auto")
+    info = generator.info
+    low, high = info.output_range
+
+    def draw(n: int, seed: int) -> np.ndarray:
+        out = generator(latents.draw(n, info.latent_dim, info.latent, seed), CHUNK)
+        return out if (low, high) == (-1.0, 1.0) else (out - low) / (high - low) * 2 - 1
+
+    owner, config = run_of(path)
+    return SampleSource(f"{path} ({generator.where})", info.data, info.data_shape, draw, step=info.step, run_dir=owner, config=config)
+
+
+def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:
+    """The run a generator file sits in (for D and eval.json), or None outside a run folder; and the folder's config."""
+    from gantool.config import read_toml
+    from gantool.generator import WEIGHTS
+
+    folder = file if file.is_dir() else file.parent
+    config = read_toml(folder / "config.toml") if (folder / "config.toml").is_file() else {}
+    return folder if (folder / WEIGHTS).is_file() else None, config
 
 
 def open_source(path: str | Path, ema: bool = True) -> SampleSource:

@@ -11,8 +11,9 @@ import math
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,8 @@ class Watch:
     the gradients over ranks; attributes still come from D itself.
     """
 
-    def __init__(self, D: torch.nn.Module, call: torch.nn.Module | None = None) -> None:
-        self.D, self.call, self.real, self.fake = D, call or D, None, None
+    def __init__(self, D: torch.nn.Module, call: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+        self.D, self.call, self.real, self.fake = D, call if call is not None else D, None, None
         self.real_logits: torch.Tensor | None = None
         self.fake_logits: torch.Tensor | None = None
 
@@ -351,11 +352,25 @@ def _train(
         (G, g_norms), (D, d_norms) = distributed.sync_batchnorm(G, ranks, device), distributed.sync_batchnorm(D, ranks, device)
         if not g_norms + d_norms:
             console.print("[yellow]note[/]: --sync-bn changes nothing here (one process, or no BatchNorm in G or D)")
-    # G_ddp and D_ddp keep the ranks in step (DistributedDataParallel; G and D themselves in one process).
-    # D's step calls D_ddp on the real and the fake batch before one backward; G's step goes through
-    # D itself, frozen, so no DDP reducer waits for D gradients that never come.
-    G_ddp, D_ddp = distributed.wrap(G, ranks, device), distributed.wrap(D, ranks, device)
     loss = CheckedLoss(registry.create("loss", cfg.loss, **cfg.loss_opt), cfg.loss, registry.get("loss", cfg.loss).plugin)
+    # What the loop calls. G_run and D_run are G and D, or with --compile fused kernels for each, replayed
+    # as CUDA graphs on CUDA (shapes never change); weights stay in G and D, so checkpoints, EMA and
+    # samples do not see the wrappers. With several processes, G_ddp and D_ddp also average gradients
+    # over ranks (DistributedDataParallel, see distributed.wrap): D's step calls D_ddp on the real and
+    # the fake batch before one backward; G's step calls G_ddp, through D_run frozen, so no DDP reducer
+    # waits for D gradients that never come. In one process they are G_run and D_run.
+    G_run, D_run = G, D
+    G_ddp: Callable[..., Any] = distributed.wrap(G, ranks, device)
+    D_ddp: Callable[..., Any] = distributed.wrap(D, ranks, device)
+    if cfg.compile:
+        mode = "reduce-overhead" if device.type == "cuda" else None
+        G_run, D_run = torch.compile(G, mode=mode), torch.compile(D, mode=mode)
+        if ranks.active:  # DDP compiled whole, so its buckets line up with the compiled graphs
+            G_ddp, D_ddp = torch.compile(G_ddp, mode=mode), torch.compile(D_ddp, mode=mode)
+        else:
+            G_ddp, D_ddp = G_run, D_run
+    # --amp bf16: matmuls in bfloat16 under autocast; weights, gradients and Adam stay float32.
+    autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=cfg.amp == "bf16")
     ema = EMA(G, cfg.ema) if cfg.ema else None  # made after the wrap, from rank 0's weights on every rank
     shown = ema.model if ema else G  # the generator that grids, evaluations and G_ema.safetensors show
     # One fused kernel per optimizer step on CUDA; multi-tensor (foreach) updates on the CPU.
@@ -454,13 +469,16 @@ def _train(
     ):
         task = progress.add_task("train", total=steps, completed=start, figures="")
         for step in range(start + 1, steps + 1):
+            if cfg.compile and device.type == "cuda":
+                torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs may be reused from here on
             # (1) k steps on D: push D(x) up and D(G(z)) down; G is frozen, so no graph is built for it.
             for _ in range(cfg.d_steps):
                 real = batches.next()
-                with torch.no_grad():
-                    fake = G(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                with torch.no_grad(), autocast():
+                    fake = G_run(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
                 watch.real, watch.fake = real, fake
-                d_loss = loss.discriminator_loss(watch, real, fake)
+                with autocast():
+                    d_loss = loss.discriminator_loss(watch, real, fake)
                 opt_d.zero_grad(set_to_none=True)  # set_to_none skips a memset per parameter
                 d_loss.backward()
                 opt_d.step()
@@ -468,8 +486,9 @@ def _train(
 
             # (2) one step on G through a frozen D: D's weight gradients are never needed here, so skip them.
             D.requires_grad_(False)
-            fake = G_ddp(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
-            g_loss = loss.generator_loss(D, real, fake)
+            with autocast():
+                fake = G_ddp(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                g_loss = loss.generator_loss(D_run, real, fake)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()

@@ -167,6 +167,7 @@ ROWS = [
     Bad(("train", "--data-opt", "=3"), "--data-opt expects KEY=VALUE, got '=3'"),
     # train: zero, negative and nonsense numbers
     Bad(("train", "--latent-dim", "0"), "--latent-dim must be greater than 0, got 0"),
+    Bad(("train", "--amp", "fp8"), "--amp must be none or bf16"),
     Bad(("train", "--d-steps", "0"), "--d-steps must be greater than 0"),
     Bad(("train", "--log-every", "-1"), "--log-every must be greater than 0"),
     Bad(("train", "--ckpt-every", "0"), "--ckpt-every must be greater than 0"),

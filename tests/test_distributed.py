@@ -208,6 +208,20 @@ def test_every_rank_ends_with_the_same_weights(straight):
             assert torch.equal(rank0[key], saved[key]), f"{name}.{key}"
 
 
+def test_compiled_ddp_in_bfloat16_keeps_the_ranks_in_step(tmp_path, plugin_env):
+    """--compile compiles the DDP wrappers whole (DDP's graph breaks at its buckets); --amp bf16 autocasts inside them."""
+    settings = json.dumps({**SETTINGS, "compile": True, "amp": "bf16", "steps": 4})
+    proc = torchrun(WORKER, "train", str(tmp_path), settings, str(tmp_path / "run"), cwd=tmp_path, env=plugin_env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    for name in ("G", "D"):
+        rank0, rank1 = weights(tmp_path / f"rank0-{name}.safetensors"), weights(tmp_path / f"rank1-{name}.safetensors")
+        saved = weights(tmp_path / "run" / f"{name}.safetensors")
+        assert rank0.keys() == rank1.keys() == saved.keys()  # plain names: no "_orig_mod." or "module." prefixes
+        for key in rank0:
+            assert rank0[key].dtype == torch.float32
+            assert torch.equal(rank0[key], rank1[key]) and torch.equal(rank0[key], saved[key]), f"{name}.{key}"
+
+
 def test_metrics_are_the_mean_over_ranks_and_ranks_see_different_data(straight):
     losses = [json.loads((straight / f"losses-rank{r}.json").read_text()) for r in (0, 1)]
     d = [[v for kind, v in rows if kind == "d"] for rows in losses]

@@ -228,10 +228,21 @@ def test_metric_that_does_not_apply_and_unknown_metric(ring_run):
     assert proc.returncode == 2 and "unknown metric 'nope'" in proc.stderr
 
 
-def test_onnx_generator_is_refused_with_a_way_forward(tmp_path):
-    (tmp_path / "G.onnx").write_bytes(b"not yet")
+def test_an_onnx_export_evaluates_like_its_run(ring_run, tmp_path):
+    """onnxruntime's samples (numpy latents) score like torch's (torch latents): same generator, other draws."""
+    assert run_cli("export", str(ring_run)).returncode == 0
+    proc = run_cli("eval", str(ring_run / "G.onnx"), "-m", "modes", "--out", str(tmp_path / "onnx.json"))
+    assert proc.returncode == 0, proc.stderr
+    onnx = json.loads((tmp_path / "onnx.json").read_text())
+    assert onnx["generator"].startswith(str(ring_run / "G.onnx")) and "onnxruntime" in onnx["generator"]
+    proc = run_cli("eval", str(ring_run), "-m", "modes", "--no-ema", "--out", str(tmp_path / "torch.json"))
+    assert proc.returncode == 0, proc.stderr
+    torch_report = json.loads((tmp_path / "torch.json").read_text())
+    for key in ("modes_captured", "high_quality"):
+        assert abs(onnx["figures"][key] - torch_report["figures"][key]) <= 0.1 * max(1, torch_report["figures"][key]), key
+    (tmp_path / "G.onnx").write_bytes(b"not a model")
     proc = run_cli("eval", "G.onnx", cwd=tmp_path)
-    assert proc.returncode == 2 and "evaluate the run folder" in proc.stderr
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorboard") is not None, reason="tensorboard is installed here")

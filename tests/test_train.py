@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ import torch
 from gantool import checkpoint as ckpt
 from gantool.config import build_config
 from gantool.errors import GantoolError
+from gantool.registry import get_registry
 from gantool.train import resolve_config, train
 
 
@@ -131,3 +133,16 @@ def test_a_generator_that_breaks_the_contract_is_named():
     D = get_registry().create("discriminator", "mlp", (2,))
     with pytest.raises(GantoolError, match="generator 'mlp' returned shape"):
         check_shapes(G, D, build_config({"latent_dim": 8}), (2,), torch.device("cpu"))
+
+
+def test_amp_and_compile_train_and_save_plain_weights(tmp_path):
+    """--amp bf16 and --compile change how steps run, not what a run holds: weights stay float32 under their own names."""
+    run = quick(tmp_path, steps=12, amp="bf16", compile=True, gen="mlp-bn")
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and all(math.isfinite(r["d_loss"]) and math.isfinite(r["g_loss"]) for r in rows)
+    tensors, _ = ckpt.load_tensors(run / "G.safetensors")
+    plain = get_registry().create("generator", "mlp-bn", 64, (2,)).state_dict()
+    assert tensors.keys() == plain.keys()  # no "_orig_mod." prefixes from torch.compile
+    assert all(t.dtype == plain[k].dtype for k, t in tensors.items())
+    with pytest.raises(GantoolError, match="--amp must be none or bf16"):
+        build_config({"amp": "fp8"})
