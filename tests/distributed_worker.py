@@ -21,7 +21,16 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-LOSSES = [("nonsat", {}), ("wgan-gp", {}), ("r1", {"gamma": 1.0}), ("hinge", {}), ("rsgan", {"average": True})]
+# gantool's own losses and those of gantool-losses (the gradient penalties among them)
+LOSSES = [
+    ("nonsat", {}),
+    ("minimax", {}),
+    ("lsgan", {}),
+    ("wgan-gp", {}),
+    ("r1", {"gamma": 1.0}),
+    ("hinge", {}),
+    ("rsgan", {"average": True}),
+]
 
 
 def batch(rank: int, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -191,7 +191,7 @@ def test_ddp_gradients_are_the_mean_of_every_ranks_gradients(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     for rank in (0, 1):
         report = json.loads((tmp_path / f"grads-rank{rank}.json").read_text())
-        assert set(report) == {"nonsat", "wgan-gp", "r1", "hinge", "rsgan"}
+        assert set(report) == {"nonsat", "minimax", "lsgan", "wgan-gp", "r1", "hinge", "rsgan"}
         for name, rows in report.items():
             for row in rows:
                 assert row["max_error"] <= 1e-5 * max(1.0, row["scale"]), (name, rank, row)
