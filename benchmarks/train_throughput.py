@@ -1,6 +1,6 @@
 """How fast gantool trains and samples, next to the seeds' loop and the hardware's ceiling.
 
-    python benchmarks/train_throughput.py [--device cpu|cuda] [--steps 600] [--root ../shared/data]
+    python benchmarks/train_throughput.py [--device cpu|cuda] [--steps 600] [--root ../shared/data] [--variants]
 
 In one process, on one device:
 1. seed 001's loop as it stands (benchmarks/seed001_reference.py: DataLoader, ToTensor and
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="steps per timed run (default: 600 on CPU, 3000 on CUDA)")
     parser.add_argument("--root", type=Path, default=HERE.parent.parent / "shared" / "data", help="folder with MNIST/raw")
     parser.add_argument("--skip-sampling", action="store_true")
+    parser.add_argument("--variants", action="store_true", help="also time --amp bf16 and --compile (how the defaults were chosen)")
     args = parser.parse_args()
     steps = args.steps or (3000 if args.device.startswith("cuda") else 600)
     root = args.root if (args.root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists() else None
@@ -160,6 +161,10 @@ def main() -> None:
         print(f"gantool train           : {ours:12,.0f} images/s   ({ours / ref:.1f}x the reference)")
         print(f"  {flops / 1e6:.0f} MFLOP per step -> {effective:.1f} GFLOP/s = {effective / ceiling:.0%} of the matmul ceiling")
         print(f"matmul ceiling          : {ceiling:12.1f} GFLOP/s (2048x2048 float32)")
+        if args.variants:
+            for flag, extra in (("--amp bf16", {"amp": "bf16"}), ("--compile", {"compile": True})):
+                fast = gantool_images_per_second(root, steps, args.device, work, **extra)
+                print(f"gantool train {flag:10}: {fast:12,.0f} images/s   ({fast / ours:.2f}x the default)")
         if not args.skip_sampling:
             figures = sampling(work, args.device)
             for key, value in figures.items():

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from gantool.errors import GantoolError
 from gantool.options import Scalar

@@ -121,8 +121,8 @@ def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Any:
     images = []
     for file in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
         try:
-            with Image.open(file) as img:
-                img = img.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
+            with Image.open(file) as opened:
+                img = opened.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
                 images.append(np.asarray(img, dtype=np.uint8).reshape(size, size, channels))
         except (UnidentifiedImageError, OSError) as exc:
             raise GantoolError(f"cannot read image {file}: {exc}; remove it or fix it") from None

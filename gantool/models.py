@@ -68,7 +68,7 @@ def _generator(latent_dim: int, data_shape: Sequence[int], hidden: list[nn.Modul
     return nn.Sequential(*hidden, nn.Linear(last, _dims(data_shape)), nn.Tanh(), nn.Unflatten(1, tuple(data_shape)))
 
 
-def _discriminator(hidden: list[nn.Module], last: int) -> nn.Module:
+def _discriminator(hidden: list[nn.Module], last: int) -> nn.Sequential:
     """Flatten, hidden layers, then one logit per sample."""
     from torch import nn
 
@@ -108,18 +108,18 @@ def _packed(build: Callable[[int], nn.Module], data_shape: Sequence[int], pack: 
 # --- mlp: seed 001 (yunjey's tutorial), 256 units, ReLU in G, LeakyReLU 0.2 in D ---------------
 
 
-def mlp_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 256) -> nn.Module:
+def mlp_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 256, layers: int = 2) -> nn.Module:
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    return _generator(latent_dim, data_shape, _stack([latent_dim, h, h], nn.ReLU), h)
+    return _generator(latent_dim, data_shape, _stack([latent_dim] + [h] * _positive(layers, "layers"), nn.ReLU), h)
 
 
-def mlp_discriminator(data_shape: Sequence[int], hidden: int = 256, pack: int = 1) -> nn.Module:
+def mlp_discriminator(data_shape: Sequence[int], hidden: int = 256, layers: int = 2, pack: int = 1) -> nn.Module:
     from torch import nn
 
-    h = _positive(hidden, "hidden")
-    return _packed(lambda dims: _discriminator(_stack([dims, h, h], partial(nn.LeakyReLU, 0.2)), h), data_shape, pack)
+    h, n = _positive(hidden, "hidden"), _positive(layers, "layers")
+    return _packed(lambda dims: _discriminator(_stack([dims] + [h] * n, partial(nn.LeakyReLU, 0.2)), h), data_shape, pack)
 
 
 # --- mlp-deep: seed 000, a widening G with BatchNorm and dropout, a narrowing D ----------------
@@ -170,10 +170,10 @@ def bn_discriminator(data_shape: Sequence[int], hidden: int = 200, logit_bn: boo
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    model = _discriminator(_stack([_dims(data_shape), h], partial(nn.LeakyReLU, 0.01)), h)
+    layers = _stack([_dims(data_shape), h], partial(nn.LeakyReLU, 0.01))
     if logit_bn:
-        model.append(nn.BatchNorm1d(1))
-    return model
+        return nn.Sequential(*_discriminator(layers, h), nn.BatchNorm1d(1))
+    return _discriminator(layers, h)
 
 
 # --- mlp-small: seed 004 (TensorFlow), 128 units, LeakyReLU 0.01 --------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -65,7 +66,7 @@ class Registry:
         self.components: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
         self.clashes: dict[tuple[str, str], list[str]] = {}
         for module_name in BUILTIN_MODULES:
-            self._add(module_name, Plugin(module_name, __version__, "built-in"), lambda m=module_name: importlib.import_module(m))
+            self._add(module_name, Plugin(module_name, __version__, "built-in"), partial(importlib.import_module, module_name))
         if entry_point_group:
             for ep in entry_points(group=entry_point_group):
                 dist = ep.dist

@@ -95,7 +95,7 @@ name = "$distribution"
 version = "0.1.0"
 description = "A gantool plugin: the $name generator and discriminator"
 readme = "README.md"
-requires-python = ">=3.10"
+requires-python = ">=3.11"
 dependencies = ["gantool[train]>=0.1"]
 
 [project.optional-dependencies]

@@ -153,7 +153,9 @@ class Watch:
     """
 
     def __init__(self, D: torch.nn.Module, call: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
-        self.D, self.call, self.real, self.fake = D, call if call is not None else D, None, None
+        self.D, self.call = D, call if call is not None else D
+        self.real: torch.Tensor | None = None
+        self.fake: torch.Tensor | None = None
         self.real_logits: torch.Tensor | None = None
         self.fake_logits: torch.Tensor | None = None
 

@@ -12,7 +12,21 @@ import pytest
 
 BIN = Path(sys.executable).parent
 GANTOOL = str(BIN / "gantool")
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _shared_mnist() -> Path:
+    """Real MNIST for tests: $GANTOOL_TEST_MNIST, else the workplace's ../shared/data beside the clone."""
+    if os.environ.get("GANTOOL_TEST_MNIST"):
+        return Path(os.environ["GANTOOL_TEST_MNIST"])
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "shared" / "data"
+        if (candidate / "MNIST" / "raw").is_dir():
+            return candidate
+    return here.parents[2] / "shared" / "data"
+
+
+SHARED_MNIST = _shared_mnist()
 
 
 def run_cli(

@@ -62,6 +62,11 @@ def test_width_options_and_bad_values():
     reg = get_registry()
     G = reg.create("generator", "mlp", 8, (2,), hidden=32)
     assert G[0].out_features == 32
+    for kind, args in (("generator", (8, (2,))), ("discriminator", ((2,),))):  # `layers`: how many hidden layers
+        linears = [m for m in reg.create(kind, "mlp", *args, hidden=16, layers=4).modules() if isinstance(m, torch.nn.Linear)]
+        assert [m.out_features for m in linears[:-1]] == [16] * 4
+    with pytest.raises(GantoolError, match="positive integer"):
+        reg.create("discriminator", "mlp", (2,), layers=0)
     D = reg.create("discriminator", "mlp-deep", (2,), widths="64,16", dropout=False)
     assert not any(isinstance(m, torch.nn.Dropout) for m in D.modules())
     with pytest.raises(GantoolError, match="takes: hidden"):

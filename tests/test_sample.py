@@ -7,12 +7,12 @@ import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
-import tomllib
 from onnx import TensorProto, helper
 from packaging.markers import Marker
 from packaging.requirements import Requirement
