@@ -86,6 +86,9 @@ def train(
     epochs: Annotated[float | None, typer.Option(help="Train for this many passes over the data instead of --steps.")] = None,
     batch_size: Annotated[int, typer.Option(help="Images per batch, per process when there are several.")] = D.batch_size,
     lr: Annotated[float, typer.Option(help="Adam learning rate for G and D.")] = D.lr,
+    lr_decay: Annotated[
+        float, typer.Option(help="Let the learning rate fall linearly to 0 over this last fraction of the run (e.g. 0.5).")
+    ] = D.lr_decay,
     beta1: Annotated[float, typer.Option(help="Adam beta1.")] = D.beta1,
     beta2: Annotated[float, typer.Option(help="Adam beta2.")] = D.beta2,
     d_steps: Annotated[int, typer.Option(help="D updates per G update (k in Algorithm 1).")] = D.d_steps,

@@ -39,6 +39,7 @@ class TrainConfig:
     epochs: float | None = None
     batch_size: int = 64
     lr: float = 5e-4  # the seeds use 2e-4; 5e-4 reaches clean digits in half the steps with beta1 0.5
+    lr_decay: float = 0.0  # the last fraction of the run over which the learning rate falls linearly to 0
     beta1: float = 0.5
     beta2: float = 0.999
     d_steps: int = 1
@@ -104,6 +105,8 @@ class TrainConfig:
             positive(name, getattr(self, name))
         for name in ("epochs", "lr"):
             positive(name, getattr(self, name), float)
+        if isinstance(self.lr_decay, bool) or not isinstance(self.lr_decay, int | float) or not 0 <= self.lr_decay <= 1:
+            raise GantoolError(f"--lr-decay must be a fraction of the run in [0, 1] such as 0.5, got {self.lr_decay!r}")
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:

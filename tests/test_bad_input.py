@@ -176,6 +176,7 @@ ROWS = [
     Bad(("train", "--epochs", "inf"), "--epochs must be greater than 0 and finite, got inf"),
     Bad(("train", "--lr", "0"), "--lr must be greater than 0"),
     Bad(("train", "--beta2", "1"), "--beta2 must be in [0, 1)"),
+    Bad(("train", "--lr-decay", "1.5"), "--lr-decay must be a fraction of the run in [0, 1]"),
     Bad(("train", "--seed", "-1"), "--seed must be a whole number from 0 to 9223372036854775807"),
     Bad(("train", "--seed", "99999999999999999999"), "--seed must be a whole number from 0 to"),
     Bad(("train", "--device", "cuda:x"), "--device must be auto, cpu or cuda (cuda:N for one GPU of several)"),

@@ -12,7 +12,7 @@ from gantool import checkpoint as ckpt
 from gantool.config import build_config
 from gantool.errors import GantoolError
 from gantool.registry import get_registry
-from gantool.train import resolve_config, train
+from gantool.train import learning_rate, resolve_config, train
 
 
 def quick(tmp_path, **overrides):
@@ -113,6 +113,21 @@ def test_resume_is_exact_on_the_cpu(tmp_path):
         assert a.keys() == b.keys()
         for key in a:
             assert torch.equal(a[key], b[key]), f"{name}:{key}"
+
+
+def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(tmp_path):
+    cfg = build_config({"lr": 1e-3, "lr_decay": 0.5})
+    rates = [learning_rate(cfg, step, 100) for step in range(1, 101)]
+    assert rates[:51] == [1e-3] * 51  # steps 1-50 at --lr, and step 51 starts the fall from it
+    assert all(rates[i] > rates[i + 1] for i in range(50, 99))
+    assert rates[-1] == pytest.approx(1e-3 / 50)
+    assert learning_rate(build_config({"lr": 1e-3}), 100, 100) == 1e-3
+    # a real run applies it: the same run without the decay ends with other weights
+    settings = {"data": "ring", "data_opt": {"n": 500}, "batch_size": 32, "device": "cpu", "steps": 30}
+    decayed = train(build_config({**settings, "lr_decay": 0.5}), run_dir=tmp_path / "a")
+    plain = train(build_config(settings), run_dir=tmp_path / "b")
+    a, b = ckpt.load_tensors(decayed / "G.safetensors")[0], ckpt.load_tensors(plain / "G.safetensors")[0]
+    assert any(not torch.equal(a[k], b[k]) for k in a)
 
 
 def test_config_precedence(tmp_path):
