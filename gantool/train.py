@@ -55,7 +55,8 @@ def sample_latent(n: int, dim: int, prior: str, generator: torch.Generator, devi
 
 
 def learning_rate(cfg: TrainConfig, step: int, steps: int) -> float:
-    """``--lr``, falling linearly to 0 over the last ``--lr-decay`` fraction of the run: a settling phase sharpens what G draws."""
+    """``--lr``, falling linearly towards 0 over the last ``--lr-decay`` fraction of the run (the last step at
+    ``lr / (lr_decay * steps)``): a settling phase sharpens what G draws."""
     if cfg.lr_decay <= 0:
         return cfg.lr
     return cfg.lr * min(1.0, (steps - step + 1) / (cfg.lr_decay * steps))
@@ -479,8 +480,9 @@ def _train(
         task = progress.add_task("train", total=steps, completed=start, figures="")
         for step in range(start + 1, steps + 1):
             if cfg.lr_decay:  # a function of the step alone, so --resume picks it up exactly
+                lr = learning_rate(cfg, step, steps)
                 for group in (*opt_g.param_groups, *opt_d.param_groups):
-                    group["lr"] = learning_rate(cfg, step, steps)
+                    group["lr"] = lr
             if cfg.compile and device.type == "cuda":
                 torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs may be reused from here on
             # (1) k steps on D: push D(x) up and D(G(z)) down; G is frozen, so no graph is built for it.
