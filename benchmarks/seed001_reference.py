@@ -112,7 +112,7 @@ def save_run(result: ReferenceResult, out: Path, root: str | Path) -> None:
     """Write a run folder gantool can read: the reference's G is gantool's ``mlp`` generator, layer for layer."""
     from safetensors.torch import save_file
 
-    from gantool.images import grid, save_png
+    from gantool.core.images import grid, save_png
 
     out.mkdir(parents=True, exist_ok=True)
     common = {"format": "gantool", "gantool_version": "seed001-reference", "latent_dim": LATENT, "latent": "normal"}

@@ -31,8 +31,8 @@ sys.path.insert(0, str(HERE))
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from gantool.config import build_config  # noqa: E402
-from gantool.train import train  # noqa: E402
+from gantool.training.config import build_config  # noqa: E402
+from gantool.training.loop import train  # noqa: E402
 
 BATCH = 100
 
@@ -105,9 +105,9 @@ def matmul_gflops(device: str, n: int = 2048, repeat: int = 20) -> float:
 
 def sampling(work: Path, device: str) -> dict[str, float]:
     """Samples per second in process, and the cold-start wall time of a whole `gantool sample -n 64`."""
-    from gantool import latents
-    from gantool.export import export_onnx
-    from gantool.sample import open_generator
+    from gantool.core import latents
+    from gantool.inference.export import export_onnx
+    from gantool.inference.sampling import open_generator
 
     run = work / "sample-run"
     train(build_config(gantool_settings(None, 200, device)), run_dir=run)

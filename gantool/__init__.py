@@ -1,18 +1,40 @@
 """gantool: a plugin-based toolkit for training GANs.
 
-Importing this package must stay cheap (no torch): plugins import it for
-``hookimpl`` and the CLI imports it before deciding what work to do.
+This is the public face of the package: plugins import ``hookimpl`` from here, and scripts the
+functions below. Importing it stays cheap (no torch): the heavy names load on first use.
+The layers underneath, top to bottom: cli, training, evaluation, inference, plugins and store, core
+(see docs/architecture.md).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-import pluggy
+from importlib import import_module
+from typing import Any
 
-try:
-    __version__ = version("gantool")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from gantool.core.errors import GantoolError
+from gantool.core.version import __version__
+from gantool.plugins.data import Data, Modes
+from gantool.plugins.hookspecs import hookimpl
 
-hookimpl = pluggy.HookimplMarker("gantool")
+# name -> module that defines it, imported when the name is first used
+_LAZY = {
+    "train": "gantool.training.run",
+    "TrainConfig": "gantool.training.config",
+    "resolve_config": "gantool.training.config",
+    "Registry": "gantool.plugins.registry",
+    "get_registry": "gantool.plugins.registry",
+    "EvalContext": "gantool.evaluation.context",
+    "evaluate": "gantool.evaluation.runner",
+    "evaluate_path": "gantool.evaluation.runner",
+    "export_onnx": "gantool.inference.export",
+    "sample": "gantool.inference.sampling",
+}
 
-__all__ = ["__version__", "hookimpl"]
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gantool' has no attribute {name!r}")
+
+
+__all__ = ["Data", "GantoolError", "Modes", "__version__", "hookimpl", *_LAZY]

@@ -40,9 +40,9 @@ def batch(rank: int, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def grads(out: Path) -> None:
-    from gantool import distributed
-    from gantool.registry import get_registry
-    from gantool.train import Watch
+    from gantool.training import distributed
+    from gantool.plugins.registry import get_registry
+    from gantool.training.loop import Watch
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo")
@@ -102,9 +102,9 @@ def grads(out: Path) -> None:
 def train(out: Path, settings: str, run: str) -> None:
     import observed  # the test's plugin: it kept what the registry built
 
-    from gantool import checkpoint as ckpt
-    from gantool.config import build_config
-    from gantool.train import train as run_training
+    from gantool.store import tensors as ckpt
+    from gantool.training.config import build_config
+    from gantool.training.loop import train as run_training
 
     run_training(build_config(json.loads(settings)), run_dir=run)
     rank = int(os.environ["RANK"])

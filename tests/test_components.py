@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from gantool.datasets import grid_modes, ring_modes
-from gantool.errors import GantoolError
-from gantool.registry import get_registry
+from gantool.plugins.builtin.datasets import grid_modes, ring_modes
+from gantool.core.errors import GantoolError
+from gantool.plugins.registry import get_registry
 
 PAIRS = ["mlp", "mlp-deep", "mlp-bn", "mlp-small"]
 SHAPES = [(1, 28, 28), (2,), (3, 8, 8)]

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gantool import checkpoint as ckpt
-from gantool.distributed import Ranks, own_state, rank_seed, shard
-from gantool.errors import GantoolError, RankFailedError
-from gantool.launch import first_failure, note_failure, worker_argv
+from gantool.store import tensors as ckpt
+from gantool.training.distributed import Ranks, own_state, rank_seed, shard
+from gantool.core.errors import GantoolError, RankFailedError
+from gantool.training.launch import first_failure, note_failure, worker_argv
 from tests.conftest import make_distribution, run_cli
 
 WORKER = str(Path(__file__).with_name("distributed_worker.py"))
@@ -33,8 +33,8 @@ import functools
 import os
 
 from gantool import hookimpl
-from gantool.losses import NonSaturating
-from gantool.models import mlp_discriminator, mlp_generator
+from gantool.plugins.builtin.losses import NonSaturating
+from gantool.plugins.builtin.models import mlp_discriminator, mlp_generator
 
 MADE = {}
 LOSSES = []
@@ -256,7 +256,7 @@ def test_the_checkpoint_holds_every_ranks_state(straight):
         "samples",
         "samples.png",
     ]
-    assert files == [".gantool.lock", *written]
+    assert files == [".gantool.store.lock", *written]
 
 
 def test_resume_continues_a_distributed_run_exactly(straight, resumed):
@@ -395,8 +395,8 @@ def test_each_rank_reads_its_own_state_and_the_world_size_must_match():
 
 
 def test_a_stray_world_size_is_a_one_line_error(monkeypatch):
-    from gantool.distributed import process_group
-    from gantool.train import resolve_device
+    from gantool.training.distributed import process_group
+    from gantool.training.loop import resolve_device
 
     for name in ("MASTER_ADDR", "MASTER_PORT"):
         monkeypatch.delenv(name, raising=False)

@@ -14,9 +14,9 @@ import pytest
 import torch
 from PIL import Image
 
-from gantool import checkpoint as ckpt
-from gantool.config import build_config
-from gantool.train import resolve_config, train
+from gantool.store import tensors as ckpt
+from gantool.training.config import build_config
+from gantool.training.loop import resolve_config, train
 from tests.conftest import make_distribution, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def cache(tmp_path_factory) -> Path:
     previous = os.environ.get("GANTOOL_CACHE")
     os.environ["GANTOOL_CACHE"] = str(path)
     try:
-        from gantool.features import load_classifier
+        from gantool.evaluation.classifier import load_classifier
 
         classifier = load_classifier()  # the embedded digits, 2,000 held out
     finally:
@@ -104,10 +104,10 @@ def test_real_digits_score_far_better_than_an_untrained_generator(cache, monkeyp
     """The figures must tell real digits from noise: the whole point of them."""
     import numpy as np
 
-    from gantool.datasets import load_digits
-    from gantool.eval import EvalContext, evaluate
-    from gantool.features import to_unit
-    from gantool.sources import SampleSource
+    from gantool.plugins.builtin.datasets import load_digits
+    from gantool.evaluation.runner import EvalContext, evaluate
+    from gantool.evaluation.classifier import to_unit
+    from gantool.evaluation.sources import SampleSource
 
     monkeypatch.setenv("GANTOOL_CACHE", str(cache))
     images, labels = load_digits()

@@ -11,17 +11,18 @@ import onnx
 import pytest
 import torch
 
-from gantool import __version__, latents
-from gantool import checkpoint as ckpt
-from gantool.errors import GantoolError
-from gantool.export import export_onnx, verify
-from gantool.registry import get_registry
-from gantool.runtime import OnnxGenerator
+from gantool import __version__
+from gantool.core import latents
+from gantool.store import tensors as ckpt
+from gantool.core.errors import GantoolError
+from gantool.inference.export import export_onnx, verify
+from gantool.plugins.registry import get_registry
+from gantool.inference.onnx_runtime import OnnxGenerator
 from tests.conftest import run_cli
 
 
 def torch_generator(path):
-    """G rebuilt here from its safetensors file, independently of gantool.generator, in eval mode."""
+    """G rebuilt here from its safetensors file, independently of gantool.inference.loading, in eval mode."""
     tensors, meta = ckpt.load_tensors(path)
     G = get_registry().create("generator", meta["component"], int(meta["latent_dim"]), tuple(json.loads(meta["data_shape"])))
     G.load_state_dict(tensors)

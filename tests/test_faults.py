@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gantool import checkpoint as ckpt
-from gantool.errors import GantoolError
-from gantool.lock import LOCK_NAME, FolderLock
-from gantool.runs import trim_metrics
+from gantool.store import tensors as ckpt
+from gantool.core.errors import GantoolError
+from gantool.store.lock import LOCK_NAME, FolderLock
+from gantool.store.runs import trim_metrics
 from tests.conftest import GANTOOL, make_distribution, run_cli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -134,7 +134,7 @@ def test_ctrl_c_saves_exits_130_and_the_run_resumes_exactly(tmp_path):
 
 WRITER = """
 import hashlib, sys
-from gantool.checkpoint import atomic_write
+from gantool.store.tensors import atomic_write
 
 i = 0
 while True:  # self-checking payloads: sha256 of the body, then 2 MiB of one byte value
@@ -208,8 +208,8 @@ def test_a_second_writer_is_refused(tmp_path):
 
 
 def test_the_lock_is_per_open_file_and_released_however_train_ends(tmp_path):
-    from gantool.config import build_config
-    from gantool.train import resolve_config, train
+    from gantool.training.config import build_config
+    from gantool.training.loop import resolve_config, train
 
     busy = rf"being written by another gantool process \(pid {os.getpid()}\): pick another"
     with FolderLock(tmp_path, "pick another"), pytest.raises(GantoolError, match=busy):
@@ -228,9 +228,9 @@ def test_the_lock_is_per_open_file_and_released_however_train_ends(tmp_path):
 
 def test_resuming_runs_latest_keeps_it_pointing_at_the_run(tmp_path, monkeypatch):
     """The README's `gantool train --resume runs/latest` once turned runs/latest into a link to itself."""
-    from gantool.config import build_config
-    from gantool.runs import LATEST, resolve_run
-    from gantool.train import resolve_config, train
+    from gantool.training.config import build_config
+    from gantool.store.runs import LATEST, resolve_run
+    from gantool.training.loop import resolve_config, train
 
     monkeypatch.chdir(tmp_path)
     settings = {"data": "ring", "data_opt": {"n": 256}, "batch_size": 32, "device": "cpu", "steps": 2, "gen_opt": {"hidden": 8}}
@@ -256,7 +256,7 @@ def test_trim_metrics_drops_rows_past_the_checkpoint_and_a_torn_line(tmp_path):
 
 NAN_LOSS = """
 from gantool import hookimpl
-from gantool.losses import NonSaturating
+from gantool.plugins.builtin.losses import NonSaturating
 
 
 class NanAfter(NonSaturating):

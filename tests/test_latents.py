@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gantool import latents
-from gantool.errors import GantoolError
-from gantool.modelinfo import ModelInfo
+from gantool.core import latents
+from gantool.core.errors import GantoolError
+from gantool.core.runmeta import ModelInfo
 
 
 def test_draw_follows_the_prior_and_the_seed():

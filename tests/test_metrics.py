@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from gantool import datasets
-from gantool.ema import EMA
-from gantool.metrics import class_shares, frechet_distance, inception_score, mode_statistics, prdc
-from gantool.plot import smooth, thin
+from gantool.plugins.builtin import datasets
+from gantool.training.ema import EMA
+from gantool.plugins.builtin.metrics import class_shares, frechet_distance, inception_score, mode_statistics, prdc
+from gantool.evaluation.plots import smooth, thin
 
 rng = np.random.default_rng(0)
 
@@ -114,7 +114,7 @@ def test_ema_averages_with_warm_up():
 
 
 def test_packed_discriminator_judges_groups():
-    from gantool.models import mlp_discriminator
+    from gantool.plugins.builtin.models import mlp_discriminator
 
     D = mlp_discriminator((2,), hidden=16, pack=4)
     x = torch.randn(12, 2)

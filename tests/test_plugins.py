@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from gantool.errors import GantoolError
-from gantool.registry import Registry, get_registry
+from gantool.core.errors import GantoolError
+from gantool.plugins.registry import Registry, get_registry
 from tests.conftest import make_distribution, run_cli
 
 
@@ -22,8 +22,8 @@ def test_installed_plugin_is_found_through_its_entry_point():
 
 def test_builtins_register_like_plugins():
     reg = get_registry()
-    assert reg.get("generator", "mlp").plugin == "gantool.models"
-    assert set(reg.pm.get_plugins()) >= {reg.pm.get_plugin("gantool.models"), reg.pm.get_plugin("gantool-testplugin")}
+    assert reg.get("generator", "mlp").plugin == "gantool.plugins.builtin.models"
+    assert set(reg.pm.get_plugins()) >= {reg.pm.get_plugin("gantool.plugins.builtin.models"), reg.pm.get_plugin("gantool-testplugin")}
 
 
 def test_train_with_every_third_party_component(tmp_path):
@@ -79,9 +79,9 @@ def test_broken_plugins_are_reported_and_the_rest_keeps_working(site, site_env, 
     assert "this plugin is broken on import" in errors["gantool-badimport"]
     assert "register_losses raised ValueError: hook exploded" in errors["gantool-badhook"]
     assert "unknown hook register_generator" in errors["gantool-typo"]
-    assert errors["gantool.models"] == ""
+    assert errors["gantool.plugins.builtin.models"] == ""
     table = run_cli("plugins", env=site_env)
-    assert table.returncode == 0 and "gantool-badimport" in table.stdout and "gantool.models" in table.stdout
+    assert table.returncode == 0 and "gantool-badimport" in table.stdout and "gantool.plugins.builtin.models" in table.stdout
     # the healthy half of a half-broken plugin still works, and so does everything else
     proc = run_cli("train", "--data", "fine-data", "--steps", "3", "--batch-size", "5", cwd=tmp_path, env=site_env)
     assert proc.returncode == 0, proc.stderr
@@ -103,14 +103,14 @@ def test_name_clashes_name_both_plugins(site, site_env, tmp_path):
     make_distribution(site, "gantool-clash", "clash", CLASH)
     proc = run_cli("train", "--steps", "1", cwd=tmp_path, env=site_env)
     assert proc.returncode == 2
-    assert "generator 'mlp' is registered by both gantool.models and gantool-clash" in proc.stderr
+    assert "generator 'mlp' is registered by both gantool.plugins.builtin.models and gantool-clash" in proc.stderr
     proc = run_cli("plugins", "--json", env=site_env)
     errors = {p["name"]: p["errors"] for p in json.loads(proc.stdout)}
-    assert errors["gantool-clash"] == errors["gantool.models"] == ["generator 'mlp' is registered by both gantool.models and gantool-clash"]
+    assert errors["gantool-clash"] == errors["gantool.plugins.builtin.models"] == ["generator 'mlp' is registered by both gantool.plugins.builtin.models and gantool-clash"]
 
 
 def test_registry_without_entry_points_has_only_builtins():
     reg = Registry(entry_point_group=None)
-    assert set(reg.plugins) == {"gantool.models", "gantool.losses", "gantool.datasets", "gantool.metrics"}
+    assert set(reg.plugins) == {"gantool.plugins.builtin.models", "gantool.plugins.builtin.losses", "gantool.plugins.builtin.datasets", "gantool.plugins.builtin.metrics"}
     with pytest.raises(GantoolError, match="unknown generator 'test-linear'"):
         reg.get("generator", "test-linear")

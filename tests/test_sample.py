@@ -18,9 +18,10 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from PIL import Image
 
-from gantool import gpu, latents
-from gantool.runtime import OnnxGenerator
-from gantool.sample import sample
+from gantool.core import devices as gpu
+from gantool.core import latents
+from gantool.inference.onnx_runtime import OnnxGenerator
+from gantool.inference.sampling import sample
 from tests.conftest import run_cli
 
 TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
@@ -190,7 +191,7 @@ def test_help_imports_no_torch(command):
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "gantool.cli" in modules and not {m.partition(".")[0] for m in modules} & {*TRAINING_ONLY, "numpy", "onnxruntime"}
+    assert "gantool.cli.app" in modules and not {m.partition(".")[0] for m in modules} & {*TRAINING_ONLY, "numpy", "onnxruntime"}
 
 
 def test_info(tmp_path):
@@ -211,7 +212,7 @@ def test_a_cuda_provider_that_cannot_start_falls_back_quietly(ring_export):
     """Where CUDA cannot start, onnxruntime prints a page of errors on its own; gantool's session keeps quiet."""
     cuda = "[('CUDAExecutionProvider', {'device_id': '0', 'use_tf32': '0'}), 'CPUExecutionProvider']"
     plain = f"import sys, onnxruntime as ort; print(ort.InferenceSession(sys.argv[1], providers={cuda}).get_providers()[0])"
-    ours = f"import sys; from gantool.runtime import open_session; print(open_session(sys.argv[1], {cuda}).get_providers()[0])"
+    ours = f"import sys; from gantool.inference.onnx_runtime import open_session; print(open_session(sys.argv[1], {cuda}).get_providers()[0])"
     runs = [subprocess.run([sys.executable, "-c", code, str(ring_export.onnx)], capture_output=True, text=True) for code in (plain, ours)]
     for proc in runs:
         assert proc.returncode == 0 and proc.stdout.strip() in ("CUDAExecutionProvider", "CPUExecutionProvider"), proc.stderr

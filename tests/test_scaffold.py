@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gantool import checkpoint as ckpt
-from gantool.errors import GantoolError
-from gantool.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, plugin_names, render
+from gantool.store import tensors as ckpt
+from gantool.core.errors import GantoolError
+from gantool.plugins.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, plugin_names, render
 from tests.conftest import run_cli
 
 
@@ -67,7 +67,7 @@ def test_scaffolded_plugin_installs_passes_its_own_tests_and_trains(tmp_path, si
         ("tiny-", "is not allowed"),
         ("a" * (MAX_NAME_LENGTH + 1), "at most 40 characters"),
         ("gantool-tiny", "gantool plugins new tiny"),
-        ("mlp", "generator 'mlp' already comes from gantool.models: pick another name"),
+        ("mlp", "generator 'mlp' already comes from gantool.plugins.builtin.models: pick another name"),
         ("test-linear", "already comes from gantool-testplugin"),
     ],
 )

@@ -8,11 +8,11 @@ import math
 import pytest
 import torch
 
-from gantool import checkpoint as ckpt
-from gantool.config import build_config
-from gantool.errors import GantoolError
-from gantool.registry import get_registry
-from gantool.train import learning_rate, resolve_config, train
+from gantool.store import tensors as ckpt
+from gantool.training.config import build_config
+from gantool.core.errors import GantoolError
+from gantool.plugins.registry import get_registry
+from gantool.training.loop import learning_rate, resolve_config, train
 
 
 def quick(tmp_path, **overrides):
@@ -54,8 +54,8 @@ def test_no_file_in_a_run_is_a_pickle(tmp_path):
 
 def test_training_moves_the_generator_towards_the_data(tmp_path):
     """On the ring, after a short run, samples sit much nearer the circle than at the start."""
-    from gantool.datasets import ring_modes
-    from gantool.registry import get_registry
+    from gantool.plugins.builtin.datasets import ring_modes
+    from gantool.plugins.registry import get_registry
 
     run = quick(tmp_path, steps=1500, batch_size=128, lr=1e-3, data_opt={})
     tensors, _ = ckpt.load_tensors(run / "G.safetensors")
@@ -141,8 +141,8 @@ def test_config_precedence(tmp_path):
 
 
 def test_a_generator_that_breaks_the_contract_is_named():
-    from gantool.registry import get_registry
-    from gantool.train import check_shapes
+    from gantool.plugins.registry import get_registry
+    from gantool.training.loop import check_shapes
 
     G = get_registry().create("generator", "mlp", 8, (3,))  # makes 3-vectors
     D = get_registry().create("discriminator", "mlp", (2,))

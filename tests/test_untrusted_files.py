@@ -26,12 +26,12 @@ from rich.console import Console
 from safetensors.torch import save as save_safetensors
 
 import gantool
-from gantool import checkpoint as ckpt
-from gantool.config import FIELDS, build_config, read_toml, resolve_config
-from gantool.errors import GantoolError
-from gantool.generator import load_generator
-from gantool.runtime import OnnxGenerator
-from gantool.train import train
+from gantool.store import tensors as ckpt
+from gantool.training.config import FIELDS, build_config, read_toml, resolve_config
+from gantool.core.errors import GantoolError
+from gantool.inference.loading import load_generator
+from gantool.inference.onnx_runtime import OnnxGenerator
+from gantool.training.loop import train
 from tests.conftest import run_cli
 
 GANTOOL_SOURCE = Path(gantool.__file__).parent

@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from gantool.errors import GantoolError
-from gantool.registry import Registry, get_registry
+from gantool.core.errors import GantoolError
+from gantool.plugins.registry import Registry, get_registry
 
 SHAPES = [(1, 28, 28), (3, 32, 32), (3, 28, 28), (1, 32, 32)]
 WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
@@ -41,7 +41,7 @@ def test_found_through_the_gantool_entry_point_only():
 
 
 def test_registering_does_not_import_torch():
-    code = "import sys, gantool_dcgan; from gantool.registry import Registry; Registry(); assert 'torch' not in sys.modules"
+    code = "import sys, gantool_dcgan; from gantool.plugins.registry import Registry; Registry(); assert 'torch' not in sys.modules"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 

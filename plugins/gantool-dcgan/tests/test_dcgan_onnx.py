@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from gantool.registry import get_registry
+from gantool.plugins.registry import get_registry
 
 LATENT = 16
 

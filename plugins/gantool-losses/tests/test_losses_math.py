@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from gantool.errors import GantoolError
-from gantool.registry import get_registry
+from gantool.core.errors import GantoolError
+from gantool.plugins.registry import get_registry
 
 REAL = torch.tensor([[1.0, 0.0], [0.0, 1.0]])  # linear critic scores 3.5, 4.5
 FAKE = torch.tensor([[0.0, 0.0], [-1.0, 1.0]])  # linear critic scores 0.5, 1.5

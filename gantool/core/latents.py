@@ -1,0 +1,43 @@
+"""Latent vectors drawn by numpy from a model's prior.
+
+Both samplers draw here, never in torch or onnxruntime, so one ``--seed``
+gives the same latents, and hence the same samples, through either runtime.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gantool.core.errors import GantoolError
+
+
+def draw(n: int, dim: int, prior: str, seed: int) -> np.ndarray:
+    """``n`` latents of size ``dim`` as float32: N(0, I) for ``normal``, U(-1, 1) for ``uniform``."""
+    rng = np.random.default_rng(seed)
+    if prior == "normal":
+        return rng.standard_normal((n, dim), dtype=np.float32)
+    if prior == "uniform":
+        return rng.random((n, dim), dtype=np.float32) * np.float32(2) - np.float32(1)
+    raise GantoolError(f"unknown latent prior {prior!r}: gantool draws from normal or uniform")
+
+
+def walks(count: int, steps: int, dim: int, prior: str, seed: int) -> np.ndarray:
+    """``count`` straight walks of ``steps`` points between pairs of random latents, shaped (count, steps, dim).
+
+    Under a normal prior the walk follows the great circle (slerp): a straight
+    line between two typical Gaussian latents passes through the low-norm middle
+    of the ball, where the generator never saw a latent. A uniform prior fills
+    its cube, so a straight line stays in it.
+    """
+    ends = draw(2 * count, dim, prior, seed).astype(np.float64)
+    a, b = ends[:count, None, :], ends[count:, None, :]
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    lerp = (1 - t) * a + t * b
+    if prior != "normal":
+        return lerp.astype(np.float32)
+    cos = np.sum(a * b, axis=-1, keepdims=True) / (np.linalg.norm(a, axis=-1, keepdims=True) * np.linalg.norm(b, axis=-1, keepdims=True))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    sin = np.sin(omega)
+    safe = np.where(sin < 1e-6, 1.0, sin)
+    slerp = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / safe
+    return np.where(sin < 1e-6, lerp, slerp).astype(np.float32)

@@ -1,0 +1,120 @@
+"""What a sampler must know about a generator, read from the metadata gantool writes.
+
+``G.safetensors`` and an exported ``G.onnx`` carry the same string keys, so one
+reader serves both runtimes. Light on purpose: no torch, no onnx.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gantool.core.errors import GantoolError
+
+FORMAT = "gantool"
+PRIORS = ("normal", "uniform")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A generator's contract: latents in, data out."""
+
+    latent_dim: int
+    latent: str  # the prior: "normal" (N(0, I)) or "uniform" (U(-1, 1))
+    data_shape: tuple[int, ...]
+    output_range: tuple[float, float] = (-1.0, 1.0)
+    component: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    data: str = ""
+    gantool_version: str = ""
+    step: int | None = None
+    ema: bool = False
+    reference: list[list[float]] | None = None  # a sample of the real data, for scatter plots of 2-D data
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, str], source: str, remedy: str) -> ModelInfo:
+        """Parse gantool's metadata; anything missing or odd is a one-line error naming ``source``."""
+        if meta.get("format") != FORMAT:
+            raise GantoolError(f"{source} carries no gantool metadata: {remedy}")
+        if meta.get("kind", "generator") != "generator":
+            raise GantoolError(f"{source} holds a {meta['kind']}, not a generator: {remedy}")
+
+        def bad(key: str, problem: str) -> GantoolError:
+            return GantoolError(f"{source} has malformed gantool metadata ({key} {problem}): {remedy}")
+
+        def value(key: str, default: Any = None) -> Any:
+            if key not in meta:
+                if default is None:
+                    raise bad(key, "is missing")
+                return default
+            try:
+                return json.loads(meta[key])
+            except json.JSONDecodeError:
+                raise bad(key, f"is not JSON: {meta[key][:40]!r}") from None
+
+        latent_dim = value("latent_dim")
+        if not _whole(latent_dim) or latent_dim < 1:
+            raise bad("latent_dim", f"must be a positive whole number, got {latent_dim!r}")
+        latent = meta.get("latent")
+        if latent not in PRIORS:
+            raise bad("latent", f"must be one of {', '.join(PRIORS)}, got {latent!r}")
+        shape = value("data_shape")
+        if not isinstance(shape, list) or not shape or not all(_whole(d) and d > 0 for d in shape):
+            raise bad("data_shape", f"must be a list of positive whole numbers, got {shape!r}")
+        low_high = value("output_range", [-1.0, 1.0])
+        if not (isinstance(low_high, list) and len(low_high) == 2 and all(_number(v) for v in low_high) and low_high[0] < low_high[1]):
+            raise bad("output_range", f"must be [low, high] with low < high, got {low_high!r}")
+        options = value("options", {})
+        if not isinstance(options, dict):
+            raise bad("options", f"must be a JSON object, got {options!r}")
+        step = value("step", -1)
+        if not _whole(step):
+            raise bad("step", f"must be a whole number, got {step!r}")
+        reference = value("reference", []) or None
+        if reference is not None and not all(isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in reference):
+            raise bad("reference", "must be a list of [x, y] points")
+        return cls(
+            latent_dim=latent_dim,
+            latent=latent,
+            data_shape=tuple(shape),
+            output_range=(float(low_high[0]), float(low_high[1])),
+            component=meta.get("component", ""),
+            options=options,
+            data=meta.get("data", ""),
+            gantool_version=meta.get("gantool_version", ""),
+            step=None if step < 0 else step,
+            ema=meta.get("ema", "false") == "true",
+            reference=reference,
+        )
+
+    def to_metadata(self) -> dict[str, str]:
+        """The same keys ``from_metadata`` reads, as the str-to-str map ONNX and safetensors store."""
+        meta = {
+            "format": FORMAT,
+            "kind": "generator",
+            "gantool_version": self.gantool_version,
+            "component": self.component,
+            "options": json.dumps(self.options),
+            "latent_dim": json.dumps(self.latent_dim),
+            "latent": self.latent,
+            "data": self.data,
+            "data_shape": json.dumps(list(self.data_shape)),
+            "output_range": json.dumps(list(self.output_range)),
+            "ema": "true" if self.ema else "false",
+        }
+        if self.step is not None:
+            meta["step"] = json.dumps(self.step)
+        if self.reference is not None:
+            meta["reference"] = json.dumps(self.reference, separators=(",", ":"))
+        return meta
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)

@@ -1,0 +1,130 @@
+"""Where samples to evaluate come from: a run's generator through torch, or an ONNX export through onnxruntime.
+
+Evaluation only ever asks a source for ``draw(n, seed)``, a numpy array
+(n, *data_shape) in [-1, 1], so adding a backend touches nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gantool.core.errors import GantoolError
+
+CHUNK = 2000
+
+
+@dataclass
+class SampleSource:
+    """N samples on demand, plus what is known about the generator that makes them."""
+
+    describe: str  # shown to the user and written to eval.json
+    data: str  # the dataset the generator was trained on
+    data_shape: tuple[int, ...]
+    draw: Callable[[int, int], np.ndarray]  # (n, seed) -> (n, *data_shape) float32 in [-1, 1]
+    step: int | None = None
+    run_dir: Path | None = None  # the run folder, when there is one: config, D, eval.json
+    config: dict[str, Any] = field(default_factory=dict)  # the run's config.toml, when there is one
+
+
+def module_source(
+    G: Any, latent_dim: int, latent: str, data: str, data_shape: tuple[int, ...], describe: str, **extra: Any
+) -> SampleSource:
+    """Samples from a torch generator in memory (a loaded run, or the one being trained)."""
+    import torch
+
+    from gantool.training.loop import sample_latent
+
+    device = next(iter(G.parameters()), torch.empty(0)).device
+
+    def draw(n: int, seed: int) -> np.ndarray:
+        rng = torch.Generator(device=device).manual_seed(seed)
+        was_training = G.training
+        G.eval()
+        try:
+            with torch.no_grad():
+                z = [sample_latent(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)]
+                parts = [G(chunk).float().cpu().numpy() for chunk in z]
+        finally:
+            G.train(was_training)
+        return np.concatenate(parts)
+
+    return SampleSource(describe, data, tuple(data_shape), draw, **extra)
+
+
+def torch_source(path: Path, ema: bool = True) -> SampleSource:
+    """A run folder (its G_ema.safetensors when present and ``ema`` allows, else G.safetensors) or one G*.safetensors file."""
+    from gantool.inference.loading import EMA_WEIGHTS, WEIGHTS, load_generator_file
+
+    owner, config = run_of(path)
+    file = path
+    if path.is_dir():
+        file = path / (EMA_WEIGHTS if ema and (path / EMA_WEIGHTS).is_file() else WEIGHTS)
+    if not file.is_file():
+        raise GantoolError(f"{file} does not exist: name a run folder that holds G.safetensors (train one with 'gantool train')")
+    G, info = load_generator_file(file)
+    shape = info.data_shape
+    return module_source(G, info.latent_dim, info.latent, info.data, shape, str(file), step=info.step, run_dir=owner, config=config)
+
+
+def onnx_source(path: Path) -> SampleSource:
+    """An exported G.onnx sampled through onnxruntime (no torch for the samples), latents drawn by numpy as 'gantool sample' does."""
+    from gantool.core import latents
+    from gantool.inference.onnx_runtime import OnnxGenerator
+
+    generator = OnnxGenerator(path, "auto")
+    info = generator.info
+    low, high = info.output_range
+
+    def draw(n: int, seed: int) -> np.ndarray:
+        out = generator(latents.draw(n, info.latent_dim, info.latent, seed), CHUNK)
+        return out if (low, high) == (-1.0, 1.0) else (out - low) / (high - low) * 2 - 1
+
+    owner, config = run_of(path)
+    return SampleSource(f"{path} ({generator.where})", info.data, info.data_shape, draw, step=info.step, run_dir=owner, config=config)
+
+
+def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:
+    """The run a generator file sits in (for D and eval.json), or None outside a run folder; and the folder's config."""
+    from gantool.training.config import read_toml
+    from gantool.inference.loading import WEIGHTS
+
+    folder = file if file.is_dir() else file.parent
+    config = read_toml(folder / "config.toml") if (folder / "config.toml").is_file() else {}
+    return folder if (folder / WEIGHTS).is_file() else None, config
+
+
+def open_source(path: str | Path, ema: bool = True) -> SampleSource:
+    """The sample source a user names: a run folder, a G*.safetensors file or a G.onnx file."""
+    from gantool.store.runs import resolve_run
+
+    p = Path(path)
+    if p.suffix == ".onnx":
+        if not p.is_file():
+            raise GantoolError(f"{p} does not exist: check the path")
+        return onnx_source(p)
+    if p.suffix == ".safetensors":
+        return torch_source(p, ema)
+    return torch_source(resolve_run(p), ema)
+
+
+def load_discriminator(run_dir: Path) -> Any | None:
+    """The run's D (for the seeds' accuracy check), or None when the run has none."""
+    from gantool.store import tensors as ckpt
+    from gantool.plugins.registry import get_registry
+
+    file = run_dir / "D.safetensors"
+    if not file.is_file():
+        return None
+    tensors, meta = ckpt.load_tensors(file)
+    try:
+        D = get_registry().create("discriminator", meta["component"], tuple(json.loads(meta["data_shape"])), **json.loads(meta["options"]))
+    except (KeyError, ValueError) as exc:
+        raise GantoolError(f"{file} has no gantool discriminator metadata ({exc})") from None
+    ckpt.load_state(D, tensors, str(file))
+    return D.eval()

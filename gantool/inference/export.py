@@ -1,0 +1,174 @@
+"""A run's generator exported to ONNX, checked before the file is kept.
+
+The model carries gantool's metadata (``ModelInfo``), so the torch-free sampler
+needs nothing beside it, and its batch axis is dynamic. Before the file takes
+its name it must pass ``onnx.checker``, load through the very code the sampler
+uses, and match PyTorch on the same latents.
+
+torch, onnx and numpy are imported inside the functions: the CLI imports this
+module for its defaults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gantool.core.version import __version__
+from gantool.core.errors import GantoolError
+from gantool.inference.loading import load_generator, reference_points, weights_path
+from gantool.core.runmeta import ModelInfo
+from gantool.core.paths import check_writable
+from gantool.store.runs import resolve_run
+
+if TYPE_CHECKING:
+    import torch
+
+DEFAULT_OPSET = 20  # pinned, so the same run exports to the same file on every machine
+MIN_OPSET = 18  # the torch.onnx exporter's floor; older opsets go through a converter that may fail
+TOLERANCE = 1e-4  # largest |onnx - torch| accepted for float32 outputs in [-1, 1]
+CHECK_BATCHES = (1, 7, 64)  # odd sizes too, to exercise the dynamic batch axis
+EXTRA = 'exporting needs the training extra: pip install "gantool[train]"'
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    source: Path
+    opset: int
+    size: int
+    max_diff: float
+    checked: int
+    info: ModelInfo
+
+    def summary(self) -> str:
+        return (
+            f"exported {self.source} -> {self.path} (opset {self.opset}, {self.size / 1e6:.2f} MB); onnx.checker passed; "
+            f"largest |onnx - torch| on {self.checked} latents: {self.max_diff:.1e}"
+        )
+
+
+def export_onnx(
+    run: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    ema: bool = False,
+    opset: int = DEFAULT_OPSET,
+    tolerance: float = TOLERANCE,
+) -> ExportReport:
+    """Write ``RUN/G.onnx`` (or ``out``) from ``RUN/G.safetensors`` (``G_ema.safetensors`` with ``ema``), checked."""
+    for module in ("torch", "safetensors", "onnx", "onnxscript"):
+        if importlib.util.find_spec(module) is None:
+            raise GantoolError(f"{module} is not installed; {EXTRA}")
+    import onnx
+
+    highest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= highest:
+        raise GantoolError(f"--opset must be between {MIN_OPSET} and {highest} (this onnx's newest), got {opset!r}")
+    run_dir = resolve_run(run)
+    source = weights_path(run_dir, ema)
+    path = Path(out) if out is not None else run_dir / ("G_ema.onnx" if ema else "G.onnx")
+    if path.suffix.lower() != ".onnx":
+        raise GantoolError(f"--onnx {path} should end in .onnx")
+    check_writable(path, "--onnx")
+    G, info, _ = load_generator(run_dir, ema=ema)
+    info = replace(info, gantool_version=__version__, reference=reference_points(run_dir, info))
+
+    model = to_onnx(G, info, opset)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        data = model.SerializeToString()
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        max_diff, checked = verify(tmp, G, info, tolerance)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise GantoolError(f"cannot write {path} ({exc.strerror or exc}): choose another --onnx path") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ExportReport(path, source, opset, len(data), max_diff, checked, info)
+
+
+def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
+    """The generator as an ONNX ModelProto: input ``z`` (batch, latent_dim), output ``x`` (batch, *data_shape)."""
+    import torch
+
+    from gantool.core import latents
+
+    example = torch.from_numpy(latents.draw(2, info.latent_dim, info.latent, seed=0))
+    # the exporter talks (progress lines, deprecation warnings); the report says what matters
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        try:
+            program = torch.onnx.export(
+                G,
+                (example,),
+                None,
+                dynamo=True,
+                input_names=["z"],
+                output_names=["x"],
+                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                opset_version=opset,
+                external_data=False,
+                verbose=False,
+            )
+        except Exception as exc:
+            first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+            raise GantoolError(
+                f"torch.onnx could not export generator {info.component!r} ({first[:300]}); "
+                "a plugin's generator must be traceable by torch.export with a free batch size"
+            ) from None
+    if program is None:  # only when given a file to write, which gantool never does here
+        raise GantoolError("torch.onnx.export returned no program; please report this")
+    model = program.model_proto
+    del model.metadata_props[:]
+    for key, value in info.to_metadata().items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    shape = ", ".join(map(str, info.data_shape))
+    model.doc_string = f"gantool generator {info.component!r}: z (batch, {info.latent_dim}) ~ {info.latent} -> x (batch, {shape})"
+    return model
+
+
+def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float) -> tuple[float, int]:
+    """onnx.checker, then the sampler's own loader, then the largest |onnx - torch| on the CPU; returns (that, latents used)."""
+    import numpy as np
+    import onnx
+    import torch
+
+    from gantool.core import latents
+    from gantool.inference.onnx_runtime import CPU, OnnxGenerator, first_line, open_session
+
+    try:
+        onnx.checker.check_model(str(path), full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise GantoolError(f"the exported model fails onnx.checker ({str(exc).splitlines()[0]}); try another --opset") from None
+    try:
+        open_session(path, [CPU])
+    except Exception as exc:
+        raise GantoolError(f"onnxruntime cannot load the exported model ({first_line(exc)}): choose a lower --opset") from None
+    onnx_g = OnnxGenerator(path, device="cpu")
+    if onnx_g.info != info:
+        raise GantoolError("the exported model's metadata does not read back as written; please report this")
+    worst, checked = 0.0, 0
+    for seed, n in enumerate(CHECK_BATCHES):
+        z = latents.draw(n, info.latent_dim, info.latent, seed)
+        with torch.inference_mode():
+            expected = G(torch.from_numpy(z)).float().numpy()
+        diff = np.abs(onnx_g(z, batch_size=n) - expected)
+        worst = max(worst, float(diff.max()) if np.isfinite(diff).all() else float("inf"))
+        checked += n
+    if not worst <= tolerance:
+        raise GantoolError(
+            f"ONNX and PyTorch outputs differ by up to {worst:.2e} on the same latents (the limit is {tolerance:.0e}), "
+            "so the export was not kept: try another --opset"
+        )
+    return worst, checked

@@ -1,0 +1,113 @@
+"""A trained generator back in PyTorch, rebuilt from a run folder: what export and the torch sampler share.
+
+Heavy imports stay inside the functions: ``gantool.inference.export`` imports this
+module, and the CLI imports that one for its defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gantool.core.errors import GantoolError
+from gantool.core.runmeta import ModelInfo
+from gantool.store.runs import resolve_run
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+WEIGHTS = "G.safetensors"
+EMA_WEIGHTS = "G_ema.safetensors"  # averaged weights, same metadata as G.safetensors (written by train --ema)
+REFERENCE_COUNT = 1000
+RUN_REMEDY = "point at a run folder written by 'gantool train'"
+
+
+def generator_file(run_dir: Path, ema: bool = True) -> Path:
+    """The generator a run means, one rule for export, sampling and evaluation: its weight average
+    (G_ema.safetensors, written by ``train --ema``) when it has one, unless ``ema`` is False; else G.safetensors."""
+    averaged = run_dir / EMA_WEIGHTS
+    path = averaged if ema and averaged.is_file() else run_dir / WEIGHTS
+    if not path.is_file():
+        raise GantoolError(f"{run_dir} has no {WEIGHTS}: {RUN_REMEDY}")
+    return path
+
+
+def load_generator(run: str | Path | None = None, *, ema: bool = True, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo, Path]:
+    """The run's generator (see ``generator_file``) in inference mode; returns (G, its info, the weights file).
+
+    Inference mode matters beyond speed: BatchNorm uses its running statistics
+    and dropout is off, so a sample does not depend on the rest of its batch.
+    """
+    path = generator_file(resolve_run(run), ema)
+    G, info = load_generator_file(path, device)
+    return G, info, path
+
+
+def load_generator_file(path: Path, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo]:
+    """G from one ``G*.safetensors`` file, rebuilt through the registry from its own metadata, in inference mode."""
+    from gantool.store import tensors as ckpt
+    from gantool.plugins.registry import get_registry
+
+    tensors, meta = ckpt.load_tensors(path)
+    info = ModelInfo.from_metadata(meta, str(path), RUN_REMEDY)
+    if not info.component:
+        raise GantoolError(f"{path} does not name its generator component: {RUN_REMEDY}")
+    G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **info.options)
+    ckpt.load_state(G, tensors, str(path))
+    G.eval().requires_grad_(False)
+    return G.to(device), info
+
+
+def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUNT) -> list[list[float]] | None:
+    """The first ``count`` points of the run's real data, for drawing samples of 2-D data over it; None otherwise.
+
+    Training draws the same first points under its scatter plots. A run whose
+    dataset cannot be rebuilt here (a plugin gone, a config removed) gets none.
+    """
+    import numpy as np
+    import torch
+
+    from gantool.training.config import read_toml
+    from gantool.plugins.registry import get_registry
+
+    if info.data_shape != (2,):
+        return None
+    try:
+        cfg = read_toml(run_dir / "config.toml")
+        data = get_registry().create("dataset", cfg.get("data", info.data), **cfg.get("data_opt", {}))
+    except GantoolError:
+        return None
+    if not isinstance(data, torch.Tensor) or tuple(data.shape[1:]) != (2,):
+        return None
+    points = data[:count].float().numpy().astype(np.float64).round(4)
+    return points.tolist()
+
+
+class TorchGenerator:
+    """A run's generator in PyTorch with the same call as ``OnnxGenerator``: numpy latents in, numpy data out."""
+
+    def __init__(self, run: str | Path | None = None, device: str = "auto", ema: bool = False) -> None:
+        run_dir = resolve_run(run)
+        weights_path(run_dir, ema)  # a missing file is reported before torch takes its seconds to import
+        from gantool.training.loop import resolve_device
+
+        self.device = resolve_device(device)
+        self.G, info, self.run_dir = load_generator(run_dir, ema=ema, device=self.device)
+        self.info = replace(info, reference=reference_points(self.run_dir, info))
+
+    def __call__(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        import numpy as np
+        import torch
+
+        out = np.empty((len(z), *self.info.data_shape), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(z), batch_size):
+                chunk = torch.from_numpy(np.ascontiguousarray(z[start : start + batch_size], dtype=np.float32)).to(self.device)
+                out[start : start + len(chunk)] = self.G(chunk).float().cpu().numpy()
+        return out
+
+    @property
+    def where(self) -> str:
+        return f"torch, {self.device}"

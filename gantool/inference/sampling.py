@@ -1,0 +1,139 @@
+"""``gantool sample``: latents from numpy, a generator run by onnxruntime or PyTorch, a picture or an array on disk.
+
+The ONNX path imports onnxruntime, numpy and Pillow, never torch or onnx:
+``pip install gantool`` alone is a working sampler. Even numpy waits inside the
+functions, since the CLI imports this module for its defaults.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gantool.core.errors import GantoolError
+from gantool.core.runmeta import ModelInfo
+from gantool.core.paths import check_writable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+RUNTIMES = ("onnx", "torch")
+FORMATS = (".png", ".npy")
+DEFAULT_COUNT = 64
+DEFAULT_BATCH = 256
+
+
+@dataclass
+class SampleResult:
+    path: Path
+    samples: np.ndarray  # (n, *data_shape), or (walks, steps, *data_shape) for --interpolate
+    seed: int
+    where: str  # runtime and device that ran the generator
+    info: ModelInfo
+
+    def summary(self) -> str:
+        shape = list(self.info.data_shape)
+        if self.samples.ndim == len(shape) + 2:
+            what = f"{self.samples.shape[0]} latent walks of {self.samples.shape[1]} steps"
+        else:
+            what = f"{len(self.samples)} samples"
+        return f"wrote {what} of shape {shape} to {self.path} ({self.where}; seed {self.seed})"
+
+
+def open_generator(runtime: str, model: str | Path | None, device: str = "auto", ema: bool = False) -> Any:
+    """An ONNX file (default: runs/latest/G.onnx) or a run folder for torch (default: runs/latest), callable on numpy latents."""
+    if runtime == "onnx":
+        if ema:
+            raise GantoolError("--ema picks a run's weights for --runtime torch; for ONNX, 'gantool export --ema' and sample that file")
+        from gantool.store.runs import resolve_run
+        from gantool.inference.onnx_runtime import OnnxGenerator
+
+        return OnnxGenerator(Path(model) if model is not None else resolve_run(None) / "G.onnx", device)
+    if runtime == "torch":
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise GantoolError('--runtime torch needs torch: pip install "gantool[train]", or sample an export with --runtime onnx')
+        if model is not None and Path(model).is_file():
+            raise GantoolError(f"--runtime torch samples a run folder, not the file {model}: pass --model RUN, or use --runtime onnx")
+        from gantool.inference.loading import TorchGenerator
+
+        return TorchGenerator(model, device, ema)
+    raise GantoolError(f"--runtime must be {' or '.join(RUNTIMES)}, got {runtime!r}")
+
+
+def sample(
+    n: int = DEFAULT_COUNT,
+    *,
+    runtime: str = "onnx",
+    model: str | Path | None = None,
+    out: str | Path = "samples.png",
+    seed: int | None = None,
+    device: str = "auto",
+    batch_size: int = DEFAULT_BATCH,
+    interpolate: int | None = None,
+    ema: bool = False,
+) -> SampleResult:
+    """Draw ``n`` samples (or walks of ``interpolate`` steps covering at least ``n``) and write them to ``out``."""
+    from gantool.core import latents
+    from gantool.inference.onnx_runtime import check_device
+
+    out = Path(out)
+    for flag, value, least in (("-n", n, 1), ("--batch-size", batch_size, 1), ("--interpolate", interpolate, 2), ("--seed", seed, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise GantoolError(f"{flag} must be a whole number of at least {least}, got {value!r}")
+    if out.suffix.lower() not in FORMATS:
+        raise GantoolError(f"--out {out} must end in .png (a picture) or .npy (the raw array)")
+    check_writable(out, "--out")
+    check_device(device)
+
+    generator = open_generator(runtime, model, device, ema)
+    info: ModelInfo = generator.info
+    seed = secrets.randbelow(2**32) if seed is None else seed
+    if interpolate:
+        count = math.ceil(n / interpolate)
+        z = latents.walks(count, interpolate, info.latent_dim, info.latent, seed).reshape(-1, info.latent_dim)
+        samples = generator(z, batch_size).reshape(count, interpolate, *info.data_shape)
+    else:
+        samples = generator(latents.draw(n, info.latent_dim, info.latent, seed), batch_size)
+    write(samples, out, info, columns=interpolate)
+    return SampleResult(out, samples, seed, generator.where, info)
+
+
+def write(samples: np.ndarray, out: Path, info: ModelInfo, columns: int | None = None) -> None:
+    """``.npy``: the array as it is (no pickle); ``.png``: a grid of images, or a scatter over the real data for 2-D points."""
+    import numpy as np
+
+    try:
+        if out.suffix.lower() == ".npy":
+            with out.open("wb") as fh:
+                np.save(fh, samples.astype(np.float32, copy=False), allow_pickle=False)
+        else:
+            from gantool.core.images import save_png
+
+            save_png(render(samples, info, columns), out)
+    except OSError as exc:
+        raise GantoolError(f"cannot write {out} ({exc.strerror or exc}): choose another --out") from None
+
+
+def render(samples: np.ndarray, info: ModelInfo, columns: int | None = None) -> np.ndarray:
+    """The picture of a batch: samples scaled from the model's output range to [-1, 1], then gridded or scattered."""
+    import numpy as np
+
+    from gantool.core.images import picture, scatter
+
+    low, high = info.output_range
+    flat = samples.reshape(-1, *info.data_shape)
+    unit = (flat - low) / (high - low) * 2 - 1 if (low, high) != (-1.0, 1.0) else flat
+    if info.data_shape == (2,):
+        reference = None
+        if info.reference is not None:
+            reference = (np.asarray(info.reference) - low) / (high - low) * 2 - 1
+        return scatter(unit, reference)
+    try:
+        return picture(unit, ncol=columns)
+    except ValueError:
+        raise GantoolError(f"data of shape {list(info.data_shape)} has no picture: write --out FILE.npy instead") from None

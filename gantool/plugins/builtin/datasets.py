@@ -1,0 +1,140 @@
+"""Built-in datasets: MNIST, the embedded digits, the 2-D mode-collapse benchmarks, a user's image folder.
+
+Factories return a tensor (N, *data_shape): uint8 images in [0, 255] (converted
+to [-1, 1] on the training device, a quarter of the memory) or float data in
+[-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from gantool.plugins.hookspecs import hookimpl
+from gantool.core.errors import GantoolError
+from gantool.core.paths import cache_dir
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+# 2-D mixtures in the PacGAN paper's geometry (Lin et al. 2018), scaled so that
+# the outermost means sit at +-0.8, inside tanh's reach.
+RING_RADIUS, RING_SIGMA, RING_MODES = 1.0, 0.01, 8
+GRID_VALUES, GRID_SIGMA = (-4.0, -2.0, 0.0, 2.0, 4.0), 0.05
+RING_SCALE, GRID_SCALE = 0.8 / RING_RADIUS, 0.8 / 4.0
+
+
+def ring_modes() -> tuple[list[tuple[float, float]], float]:
+    """Means and standard deviation of ``ring`` in gantool's scaled coordinates."""
+    means = [
+        (
+            RING_SCALE * RING_RADIUS * math.cos(2 * math.pi * k / RING_MODES),
+            RING_SCALE * RING_RADIUS * math.sin(2 * math.pi * k / RING_MODES),
+        )
+        for k in range(RING_MODES)
+    ]
+    return means, RING_SIGMA * RING_SCALE
+
+
+def grid_modes() -> tuple[list[tuple[float, float]], float]:
+    """Means and standard deviation of ``grid`` in gantool's scaled coordinates."""
+    means = [(GRID_SCALE * i, GRID_SCALE * j) for i in GRID_VALUES for j in GRID_VALUES]
+    return means, GRID_SIGMA * GRID_SCALE
+
+
+def _mixture(means: list[tuple[float, float]], sigma: float, n: int, seed: int) -> Any:
+    import torch
+
+    if n < 1:
+        raise ValueError(f"n must be a positive number of samples, got {n}")
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.tensor(means, dtype=torch.float32)
+    which = torch.randint(len(means), (n,), generator=g)
+    return centres[which] + sigma * torch.randn(n, 2, generator=g)
+
+
+def ring(n: int = 100_000, seed: int = 0) -> Any:
+    """8 Gaussians on a circle: the mixture on which mode collapse is usually shown."""
+    return _mixture(*ring_modes(), n=n, seed=seed)
+
+
+def grid(n: int = 100_000, seed: int = 0) -> Any:
+    """25 Gaussians on a 5x5 grid, as in the PacGAN paper."""
+    return _mixture(*grid_modes(), n=n, seed=seed)
+
+
+def load_digits() -> tuple[Any, Any]:
+    """The 10,000 MNIST test digits shipped inside gantool, as numpy (images, labels)."""
+    import numpy as np
+
+    with files("gantool").joinpath("data/digits.npz").open("rb") as fh:
+        archive = np.load(fh, allow_pickle=False)
+        return archive["images"], archive["labels"]
+
+
+def digits() -> Any:
+    """Real handwritten digits that need no download: gantool's default data."""
+    import torch
+
+    images, _ = load_digits()
+    return torch.from_numpy(images).unsqueeze(1)
+
+
+def mnist(root: str = "", train: bool = True, download: bool = True) -> Any:
+    """MNIST through torchvision; downloads into the user cache when the files are absent."""
+    import torch
+    from torchvision.datasets import MNIST
+
+    folder = Path(root).expanduser() if root else cache_dir("datasets")
+    try:
+        data = MNIST(str(folder), train=train, download=download)
+    except RuntimeError as exc:  # torchvision: "Dataset not found. You can use download=True ..."
+        raise GantoolError(
+            f"MNIST is not in {folder} and was not downloaded ({exc}); copy its raw files into "
+            f"{folder / 'MNIST' / 'raw'} or pass --data-opt root=DIR"
+        ) from None
+    except OSError as exc:  # no network, DNS failure, HTTP error
+        raise GantoolError(
+            f"could not download MNIST into {folder} ({exc}); copy the raw files into "
+            f"{folder / 'MNIST' / 'raw'} or pass --data-opt root=DIR"
+        ) from None
+    return torch.as_tensor(data.data).unsqueeze(1)
+
+
+def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Any:
+    """A folder of image files (searched recursively), resized to ``size`` x ``size``."""
+    import numpy as np
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    if not path:
+        raise GantoolError("image-folder needs a folder: pass --data-opt path=DIR")
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise GantoolError(f"image folder {folder} does not exist: pass an existing folder as --data-opt path=DIR")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
+    if not isinstance(size, int) or size < 4:
+        raise ValueError(f"size must be an integer of at least 4 pixels, got {size!r}")
+    mode = "L" if channels == 1 else "RGB"
+    images = []
+    for file in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+        try:
+            with Image.open(file) as opened:
+                img = opened.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
+                images.append(np.asarray(img, dtype=np.uint8).reshape(size, size, channels))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise GantoolError(f"cannot read image {file}: {exc}; remove it or fix it") from None
+    if not images:
+        raise GantoolError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) found in {folder}")
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+
+
+@hookimpl
+def register_datasets(register):
+    register("digits", digits)
+    register("mnist", mnist)
+    register("ring", ring)
+    register("grid", grid)
+    register("image-folder", image_folder)

@@ -1,0 +1,41 @@
+"""The plugin contract: every component kind is added through one of these hooks.
+
+Each hook receives ``register(name, factory)``. Factories are called later,
+only when a component is used, so a plugin module can register names without
+importing torch.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("gantool")
+hookimpl = pluggy.HookimplMarker("gantool")  # what plugins decorate their hooks with; re-exported as gantool.hookimpl
+
+Register = Callable[[str, Callable[..., Any]], None]
+
+
+@hookspec
+def register_generators(register: Register) -> None:
+    """``factory(latent_dim, data_shape, **options) -> nn.Module``: (N, latent_dim) -> (N, *data_shape) in [-1, 1]."""
+
+
+@hookspec
+def register_discriminators(register: Register) -> None:
+    """``factory(data_shape, **options) -> nn.Module``: (N, *data_shape) -> logits (N,) or (N, 1)."""
+
+
+@hookspec
+def register_losses(register: Register) -> None:
+    """``factory(**options)`` -> object with ``discriminator_loss(D, real, fake)`` and ``generator_loss(D, real, fake)``."""
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """``factory(**options)`` -> tensor (N, *data_shape) in [-1, 1] (or uint8 in [0, 255]), or a map-style Dataset."""
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """``factory(**options)`` -> evaluator; see docs/plugins.md for its interface."""

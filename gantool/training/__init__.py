@@ -1,0 +1,3 @@
+"""Training a GAN: options, pre-flight checks, set-up, batches, the loop, logging, periodic work, distributed runs.
+
+Imports gantool.evaluation and below."""
