@@ -1,15 +1,26 @@
-"""Which CUDA GPUs the NVIDIA driver can see, asked without torch or onnxruntime.
+"""Devices: the one parser of ``--device``, the torch device it names, and which CUDA GPUs the driver sees.
 
-onnxruntime-gpu reports what it was built for, not what the machine has, and
-asking it for CUDA on a machine without a usable GPU fills stderr with errors.
-The driver's own library answers in milliseconds and says nothing.
+The GPUs are asked of the NVIDIA driver itself, without torch or onnxruntime: onnxruntime-gpu
+reports what it was built for, not what the machine has, and asking it for CUDA on a machine
+without a usable GPU fills stderr with errors. The driver answers in milliseconds and says nothing.
+torch is imported only inside ``torch_device``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import re
 import sys
 from functools import cache
+from typing import TYPE_CHECKING
+
+from gantool.core.errors import GantoolError
+
+if TYPE_CHECKING:
+    import torch
+
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+DEVICE_HELP = "auto, cpu, cuda or cuda:N"
 
 DRIVER_LIBRARIES = {"linux": ("libcuda.so.1", "libcuda.so"), "win32": ("nvcuda.dll",)}
 
@@ -40,3 +51,22 @@ def cuda_devices() -> tuple[str, ...]:
         except (AttributeError, OSError):  # a stub or broken driver library
             return ()
     return ()
+
+
+def check_device(name: str, flag: str = "--device") -> str:
+    """``name`` if it is a device gantool knows, else a one-line error."""
+    if not isinstance(name, str) or not DEVICE.fullmatch(name):
+        raise GantoolError(f"{flag} must be {DEVICE_HELP}, got {name!r}")
+    return name
+
+
+def torch_device(name: str) -> torch.device:
+    """The torch device ``--device`` names: ``auto`` is CUDA when torch can use a GPU, else the CPU."""
+    import torch
+
+    check_device(name)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise GantoolError("--device cuda was asked for but no usable CUDA GPU is visible; use --device cpu")
+    return torch.device(name)

@@ -1,14 +1,23 @@
-"""Latent vectors drawn by numpy from a model's prior.
+"""The latent priors, each defined once here: drawn by numpy for sampling, by torch for training.
 
-Both samplers draw here, never in torch or onnxruntime, so one ``--seed``
-gives the same latents, and hence the same samples, through either runtime.
+Both samplers draw with numpy (``draw``), never in torch or onnxruntime, so one ``--seed``
+gives the same latents, and hence the same samples, through either runtime. Training draws
+the same distributions in torch on its own device (``draw_torch``), where a host round trip
+per step would cost more than the step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from typing import TYPE_CHECKING
+
 from gantool.core.errors import GantoolError
+
+if TYPE_CHECKING:
+    import torch
+
+PRIORS = ("normal", "uniform")
 
 
 def draw(n: int, dim: int, prior: str, seed: int) -> np.ndarray:
@@ -18,7 +27,22 @@ def draw(n: int, dim: int, prior: str, seed: int) -> np.ndarray:
         return rng.standard_normal((n, dim), dtype=np.float32)
     if prior == "uniform":
         return rng.random((n, dim), dtype=np.float32) * np.float32(2) - np.float32(1)
-    raise GantoolError(f"unknown latent prior {prior!r}: gantool draws from normal or uniform")
+    raise unknown_prior(prior)
+
+
+def draw_torch(n: int, dim: int, prior: str, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """The same priors in torch, on the training device: N(0, I), or U(-1, 1) as seed 004 draws it."""
+    import torch
+
+    if prior == "normal":
+        return torch.randn(n, dim, generator=generator, device=device)
+    if prior == "uniform":
+        return torch.rand(n, dim, generator=generator, device=device).mul_(2).sub_(1)
+    raise unknown_prior(prior)
+
+
+def unknown_prior(prior: str) -> GantoolError:
+    return GantoolError(f"unknown latent prior {prior!r}: gantool draws from {' or '.join(PRIORS)}")
 
 
 def walks(count: int, steps: int, dim: int, prior: str, seed: int) -> np.ndarray:
