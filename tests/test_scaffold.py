@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gantool.store import tensors as ckpt
 from gantool.core.errors import GantoolError
-from gantool.plugins.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, plugin_names, render
+from gantool.plugins.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, plugin_names, package_files
 from tests.conftest import run_cli
 
 
@@ -109,7 +109,7 @@ valid_names = st.from_regex(NAME_PATTERN, fullmatch=True).filter(lambda n: len(n
 def test_every_valid_name_gives_importable_names_and_complete_files(name):
     names = plugin_names(name)
     assert names.module.isidentifier() and names.distribution == f"gantool-{name}"
-    files = render(names)
+    files = package_files(names)
     assert f"{names.module}/__init__.py" in files
     assert all("$" not in text for text in files.values())  # every placeholder filled
     assert f'{name} = "{names.module}"' in files["pyproject.toml"]

@@ -1,4 +1,6 @@
-"""One exception type for mistakes a user can fix: the CLI prints it as one line and exits 2."""
+"""One exception type for mistakes a user can fix (the CLI prints it as one line and exits 2), and the one-line form of any error."""
+
+import re
 
 
 class GantoolError(Exception):
@@ -10,6 +12,19 @@ class RankFailedError(Exception):
 
 
 def first_line(exc: BaseException) -> str:
-    """An exception's message cut to one line, for messages that must stay one line."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"
+    """An exception's message cut to its first line, for messages that must stay one line.
+
+    onnxruntime's error-code prefix and C++ source location are dropped, so its errors read like the others.
+    """
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "(no message)")
+    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
+    text = re.sub(r"^Load model from .*? failed:", "", text)
+    if text.startswith("/") and "(" in text:  # "/onnxruntime_src/x.cc:46 void f(args) message"
+        depth = 0
+        for i, char in enumerate(text):
+            depth += char == "("
+            depth -= char == ")"
+            if char == ")" and depth == 0:
+                text = text[i + 1 :].strip()
+                break
+    return text[:400]

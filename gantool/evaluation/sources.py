@@ -38,7 +38,7 @@ def module_source(
     """Samples from a torch generator in memory (a loaded run, or the one being trained)."""
     import torch
 
-    from gantool.training.loop import sample_latent
+    from gantool.core.latents import draw_torch
 
     device = next(iter(G.parameters()), torch.empty(0)).device
 
@@ -48,7 +48,7 @@ def module_source(
         G.eval()
         try:
             with torch.no_grad():
-                z = [sample_latent(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)]
+                z = [draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)]
                 parts = [G(chunk).float().cpu().numpy() for chunk in z]
         finally:
             G.train(was_training)

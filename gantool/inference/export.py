@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from gantool.core.version import __version__
 from gantool.core.errors import GantoolError
-from gantool.inference.loading import load_generator, reference_points, weights_path
+from gantool.inference.loading import generator_file, load_generator_file, reference_points
 from gantool.core.runmeta import ModelInfo
 from gantool.core.paths import check_writable
 from gantool.store.runs import resolve_run
@@ -58,11 +58,12 @@ def export_onnx(
     run: str | Path | None = None,
     out: str | Path | None = None,
     *,
-    ema: bool = False,
+    ema: bool = True,
     opset: int = DEFAULT_OPSET,
     tolerance: float = TOLERANCE,
 ) -> ExportReport:
-    """Write ``RUN/G.onnx`` (or ``out``) from ``RUN/G.safetensors`` (``G_ema.safetensors`` with ``ema``), checked."""
+    """Write ``RUN/G.onnx`` (or ``out``) from the run's generator, checked: its weight average when it has one,
+    unless ``ema`` is False (``--no-ema``), then G.safetensors."""
     for module in ("torch", "safetensors", "onnx", "onnxscript"):
         if importlib.util.find_spec(module) is None:
             raise GantoolError(f"{module} is not installed; {EXTRA}")
@@ -72,12 +73,12 @@ def export_onnx(
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= highest:
         raise GantoolError(f"--opset must be between {MIN_OPSET} and {highest} (this onnx's newest), got {opset!r}")
     run_dir = resolve_run(run)
-    source = weights_path(run_dir, ema)
-    path = Path(out) if out is not None else run_dir / ("G_ema.onnx" if ema else "G.onnx")
+    source = generator_file(run_dir, ema)
+    path = Path(out) if out is not None else run_dir / "G.onnx"
     if path.suffix.lower() != ".onnx":
         raise GantoolError(f"--onnx {path} should end in .onnx")
     check_writable(path, "--onnx")
-    G, info, _ = load_generator(run_dir, ema=ema)
+    G, info = load_generator_file(source)
     info = replace(info, gantool_version=__version__, reference=reference_points(run_dir, info))
 
     model = to_onnx(G, info, opset)
@@ -145,7 +146,8 @@ def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float) ->
     import torch
 
     from gantool.core import latents
-    from gantool.inference.onnx_runtime import CPU, OnnxGenerator, first_line, open_session
+    from gantool.core.errors import first_line
+    from gantool.inference.onnx_runtime import CPU, OnnxGenerator, open_session
 
     try:
         onnx.checker.check_model(str(path), full_check=True)

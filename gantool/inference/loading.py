@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gantool.core.devices import torch_device
 from gantool.core.errors import GantoolError
 from gantool.core.runmeta import ModelInfo
 from gantool.store.runs import resolve_run
@@ -88,13 +89,11 @@ def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUN
 class TorchGenerator:
     """A run's generator in PyTorch with the same call as ``OnnxGenerator``: numpy latents in, numpy data out."""
 
-    def __init__(self, run: str | Path | None = None, device: str = "auto", ema: bool = False) -> None:
-        run_dir = resolve_run(run)
-        weights_path(run_dir, ema)  # a missing file is reported before torch takes its seconds to import
-        from gantool.training.loop import resolve_device
-
-        self.device = resolve_device(device)
-        self.G, info, self.run_dir = load_generator(run_dir, ema=ema, device=self.device)
+    def __init__(self, run: str | Path | None = None, device: str = "auto", ema: bool = True) -> None:
+        self.run_dir = resolve_run(run)
+        path = generator_file(self.run_dir, ema)  # a missing file is reported before torch takes its seconds to import
+        self.device = torch_device(device)
+        self.G, info = load_generator_file(path, self.device)
         self.info = replace(info, reference=reference_points(self.run_dir, info))
 
     def __call__(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:

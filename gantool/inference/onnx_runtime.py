@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gantool.core import devices as gpu
-from gantool.core.errors import GantoolError
+from gantool.core.devices import check_device
+from gantool.core.errors import GantoolError, first_line
 from gantool.core.runmeta import ModelInfo
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 REMEDY = "point --model at a file written by 'gantool export'"
-DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
-
-
-def check_device(device: str) -> str:
-    if not DEVICE_PATTERN.fullmatch(device):
-        raise GantoolError(f"--device must be auto, cpu, cuda or cuda:N, got {device!r}")
-    return device
 
 
 def providers_for(device: str) -> list[Any]:
@@ -81,22 +74,6 @@ def open_session(model: str | Path | bytes, providers: list[Any]) -> Any:
         return ort.InferenceSession(model if isinstance(model, bytes) else str(model), options, providers=providers)
     finally:
         ort.set_default_logger_severity(3)
-
-
-def first_line(exc: BaseException) -> str:
-    """onnxruntime's message without its error-code prefix and C++ source location."""
-    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-    text = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : ", "", text)
-    text = re.sub(r"^Load model from .*? failed:", "", text)
-    if text.startswith("/") and "(" in text:  # "/onnxruntime_src/x.cc:46 void f(args) message"
-        depth = 0
-        for i, char in enumerate(text):
-            depth += char == "("
-            depth -= char == ")"
-            if char == ")" and depth == 0:
-                text = text[i + 1 :].strip()
-                break
-    return text[:400]
 
 
 class OnnxGenerator:

@@ -43,11 +43,18 @@ class SampleResult:
         return f"wrote {what} of shape {shape} to {self.path} ({self.where}; seed {self.seed})"
 
 
-def open_generator(runtime: str, model: str | Path | None, device: str = "auto", ema: bool = False) -> Any:
-    """An ONNX file (default: runs/latest/G.onnx) or a run folder for torch (default: runs/latest), callable on numpy latents."""
+def open_generator(runtime: str, model: str | Path | None, device: str = "auto", ema: bool | None = None) -> Any:
+    """An ONNX file (default: runs/latest/G.onnx) or a run folder for torch (default: runs/latest), callable on numpy latents.
+
+    ``ema`` chooses a run's weights for torch (None: the run's weight average when it has one, see
+    ``generator_file``); an ONNX file holds the weights it was exported with, so it takes no ``ema``.
+    """
     if runtime == "onnx":
-        if ema:
-            raise GantoolError("--ema picks a run's weights for --runtime torch; for ONNX, 'gantool export --ema' and sample that file")
+        if ema is not None:
+            raise GantoolError(
+                "--ema/--no-ema choose a run's weights for --runtime torch; an ONNX file holds the weights it was exported with "
+                "(gantool export --no-ema exports the raw G)"
+            )
         from gantool.store.runs import resolve_run
         from gantool.inference.onnx_runtime import OnnxGenerator
 
@@ -61,7 +68,7 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
             raise GantoolError(f"--runtime torch samples a run folder, not the file {model}: pass --model RUN, or use --runtime onnx")
         from gantool.inference.loading import TorchGenerator
 
-        return TorchGenerator(model, device, ema)
+        return TorchGenerator(model, device, ema is not False)
     raise GantoolError(f"--runtime must be {' or '.join(RUNTIMES)}, got {runtime!r}")
 
 
@@ -75,11 +82,11 @@ def sample(
     device: str = "auto",
     batch_size: int = DEFAULT_BATCH,
     interpolate: int | None = None,
-    ema: bool = False,
+    ema: bool | None = None,
 ) -> SampleResult:
     """Draw ``n`` samples (or walks of ``interpolate`` steps covering at least ``n``) and write them to ``out``."""
     from gantool.core import latents
-    from gantool.inference.onnx_runtime import check_device
+    from gantool.core.devices import check_device
 
     out = Path(out)
     for flag, value, least in (("-n", n, 1), ("--batch-size", batch_size, 1), ("--interpolate", interpolate, 2), ("--seed", seed, 0)):

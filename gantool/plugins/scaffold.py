@@ -51,7 +51,7 @@ def check_free(names: PluginNames, registry: Registry) -> None:
             raise GantoolError(f"{kind} {names.component!r} already comes from {existing.plugin}: pick another name")
 
 
-def render(names: PluginNames) -> dict[str, str]:
+def package_files(names: PluginNames) -> dict[str, str]:
     """Relative path -> content of every file in the package."""
     values = {"name": names.component, "distribution": names.distribution, "module": names.module}
     return {Template(path).substitute(values): Template(text).substitute(values).lstrip("\n") for path, text in TEMPLATES.items()}
@@ -71,7 +71,7 @@ def new_plugin(name: str, parent: str | Path = ".", registry: Registry | None = 
     target = parent / names.distribution
     if target.exists():
         raise GantoolError(f"{target} already exists: remove it, pick another name or pass another --dir")
-    files = render(names)
+    files = package_files(names)
     try:
         target.mkdir(parents=True)
         for relative, text in files.items():

@@ -27,7 +27,9 @@ from gantool.training.config import DEFAULT_STEPS, TrainConfig, dump_toml, resol
 from gantool.plugins.contract import CheckedLoss, dataset_shape, forward
 from gantool.training.distributed import Ranks
 from gantool.training.ema import EMA
+from gantool.core.devices import torch_device
 from gantool.core.errors import GantoolError, first_line
+from gantool.core.latents import draw_torch
 from gantool.evaluation.runner import TrainingEval, summary
 from gantool.core.images import picture, save_png
 from gantool.plugins.registry import get_registry
@@ -38,21 +40,6 @@ SCATTER_COUNT = 2000
 
 
 # --- small pieces the loop uses -----------------------------------------------------------------
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GantoolError("--device cuda was asked for but no usable CUDA GPU is visible; use --device cpu")
-    return torch.device(name)
-
-
-def sample_latent(n: int, dim: int, prior: str, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """z ~ N(0, I), or U(-1, 1) as seed 004 draws it."""
-    if prior == "uniform":
-        return torch.rand(n, dim, generator=generator, device=device).mul_(2).sub_(1)
-    return torch.randn(n, dim, generator=generator, device=device)
 
 
 def learning_rate(cfg: TrainConfig, step: int, steps: int) -> float:
@@ -308,7 +295,7 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
     """
     cfg.validate()
     with (
-        distributed.process_group(cfg.device, resolve_device) as (ranks, device),
+        distributed.process_group(cfg.device, torch_device) as (ranks, device),
         ExitStack() as held,  # the run folder's lock, released however the run ends
     ):
         return _train(cfg, run_dir, resume, console, ranks, device, held)
@@ -392,7 +379,7 @@ def _train(
     # Grids show the same latents every time, so the pictures over training are comparable.
     reference = data[:SCATTER_COUNT].numpy() if isinstance(data, torch.Tensor) and data_shape == (2,) else None
     n_shown = SAMPLE_COUNT if reference is None else SCATTER_COUNT
-    fixed_z = sample_latent(n_shown, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
+    fixed_z = draw_torch(n_shown, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
 
     # One writer per run folder, from here to the end: a second run on it is refused, not interleaved.
     # Rank 0 alone locks and writes it; a new folder is named after the time, so rank 0 names it for all.
@@ -490,7 +477,7 @@ def _train(
             for _ in range(cfg.d_steps):
                 real = batches.next()
                 with torch.no_grad(), autocast():
-                    fake = G_run(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                    fake = G_run(draw_torch(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
                 watch.real, watch.fake = real, fake
                 with autocast():
                     d_loss = loss.discriminator_loss(watch, real, fake)
@@ -502,7 +489,7 @@ def _train(
             # (2) one step on G through a frozen D: D's weight gradients are never needed here, so skip them.
             D.requires_grad_(False)
             with autocast():
-                fake = G_ddp(sample_latent(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
+                fake = G_ddp(draw_torch(cfg.batch_size, cfg.latent_dim, cfg.latent, latent_rng, device))
                 g_loss = loss.generator_loss(D_run, real, fake)
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
