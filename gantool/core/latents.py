@@ -8,9 +8,9 @@ per step would cost more than the step.
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from gantool.core.errors import GantoolError
 

@@ -1,7 +1,9 @@
-"""What a sampler must know about a generator, read from the metadata gantool writes.
+"""The metadata of trained networks: the one writer and reader of its keys.
 
-``G.safetensors`` and an exported ``G.onnx`` carry the same string keys, so one
-reader serves both runtimes. Light on purpose: no torch, no onnx.
+``G.safetensors``, ``G_ema.safetensors`` and an exported ``G.onnx`` carry the same string keys
+(``ModelInfo``), so one reader serves both runtimes; ``D.safetensors`` carries what rebuilds the
+discriminator (``DiscriminatorInfo``). Each key means one thing everywhere: ``ema`` is the decay of
+the weight average the generator is, absent for raw weights. Light on purpose: no torch, no onnx.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class ModelInfo:
     data: str = ""
     gantool_version: str = ""
     step: int | None = None
-    ema: bool = False
+    ema: float | None = None  # the decay of the weight average these weights are; None for the raw G
     reference: list[list[float]] | None = None  # a sample of the real data, for scatter plots of 2-D data
 
     @classmethod
@@ -73,6 +75,11 @@ class ModelInfo:
         step = value("step", -1)
         if not _whole(step):
             raise bad("step", f"must be a whole number, got {step!r}")
+        ema = value("ema") if "ema" in meta else None
+        if isinstance(ema, bool):  # gantool 0.1 wrote true/false into ONNX files: the decay was not kept
+            ema = None
+        if ema is not None and not (_number(ema) and 0 < ema < 1):
+            raise bad("ema", f"must be a decay in (0, 1) or absent, got {ema!r}")
         reference = value("reference", []) or None
         if reference is not None and not all(isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in reference):
             raise bad("reference", "must be a list of [x, y] points")
@@ -86,7 +93,7 @@ class ModelInfo:
             data=meta.get("data", ""),
             gantool_version=meta.get("gantool_version", ""),
             step=None if step < 0 else step,
-            ema=meta.get("ema", "false") == "true",
+            ema=ema,
             reference=reference,
         )
 
@@ -103,8 +110,9 @@ class ModelInfo:
             "data": self.data,
             "data_shape": json.dumps(list(self.data_shape)),
             "output_range": json.dumps(list(self.output_range)),
-            "ema": "true" if self.ema else "false",
         }
+        if self.ema is not None:
+            meta["ema"] = json.dumps(self.ema)
         if self.step is not None:
             meta["step"] = json.dumps(self.step)
         if self.reference is not None:
@@ -118,3 +126,51 @@ def _whole(v: Any) -> bool:
 
 def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+@dataclass(frozen=True)
+class DiscriminatorInfo:
+    """What rebuilds a run's D: its component, options and the data shape it judges."""
+
+    component: str
+    data_shape: tuple[int, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    data: str = ""
+    gantool_version: str = ""
+    step: int | None = None
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, str], source: str) -> DiscriminatorInfo:
+        try:
+            if meta.get("format") != FORMAT or meta.get("kind") != "discriminator":
+                raise ValueError("not a gantool discriminator")
+            shape, options = json.loads(meta["data_shape"]), json.loads(meta.get("options", "{}"))
+            if not isinstance(shape, list) or not all(_whole(d) and d > 0 for d in shape) or not isinstance(options, dict):
+                raise ValueError("malformed data_shape or options")
+            step = json.loads(meta.get("step", "-1"))
+            return cls(
+                meta["component"],
+                tuple(shape),
+                options,
+                meta.get("data", ""),
+                meta.get("gantool_version", ""),
+                step if _whole(step) and step >= 0 else None,
+            )
+        except (KeyError, ValueError) as exc:
+            raise GantoolError(
+                f"{source} has no gantool discriminator metadata ({exc}); point at a run folder written by 'gantool train'"
+            ) from None
+
+    def to_metadata(self) -> dict[str, str]:
+        meta = {
+            "format": FORMAT,
+            "kind": "discriminator",
+            "gantool_version": self.gantool_version,
+            "component": self.component,
+            "options": json.dumps(self.options),
+            "data": self.data,
+            "data_shape": json.dumps(list(self.data_shape)),
+        }
+        if self.step is not None:
+            meta["step"] = json.dumps(self.step)
+        return meta

@@ -70,7 +70,7 @@ def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUN
     import numpy as np
     import torch
 
-    from gantool.training.config import read_toml
+    from gantool.store.toml import read_toml
     from gantool.plugins.registry import get_registry
 
     if info.data_shape != (2,):

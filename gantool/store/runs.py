@@ -7,9 +7,10 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from gantool.store.tensors import CHECKPOINT, TEMP_SUFFIX, atomic_write
 from gantool.core.errors import GantoolError
+from gantool.store.checkpoint import CHECKPOINT
 from gantool.store.lock import FolderLock
+from gantool.store.tensors import TEMP_SUFFIX, atomic_write
 
 RUNS = Path("runs")
 LATEST = RUNS / "latest"

@@ -1,15 +1,12 @@
-"""Run files on disk: safetensors only, written atomically, never unpickled.
+"""Tensors on disk: safetensors only, written atomically, never unpickled.
 
-``G.safetensors`` / ``D.safetensors`` hold one network each with what is
-needed to rebuild it (component name, options, latent prior, data shape).
-``checkpoint.safetensors`` holds everything a resume needs in one file, so a
-crash can never pair weights of one step with optimizer state of another.
+Every file gantool writes goes through ``atomic_write``: a reader, or a process killed
+at any moment, sees the old file or the new one, never half of one.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
 import tempfile
@@ -21,7 +18,6 @@ from gantool.core.errors import GantoolError
 if TYPE_CHECKING:
     import torch
 
-CHECKPOINT = "checkpoint.safetensors"
 MAX_HEADER = 100 * 1024 * 1024
 
 
@@ -148,80 +144,3 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], what: 
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
         raise GantoolError(f"{what} does not fit the network it describes ({first}); was it written by another version?") from None
-
-
-# --- optimizers: nested state flattened into tensors plus JSON --------------------------------
-
-
-def optimizer_tensors(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    import torch
-
-    state = opt.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, dict[str, Any]] = {}
-    for pid, values in state["state"].items():
-        for key, value in values.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"{prefix}.{pid}.{key}"] = value.detach().clone()
-            else:
-                scalars.setdefault(str(pid), {})[key] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
-
-
-def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Load an optimizer's state (moments, step counts) from a checkpoint.
-
-    Its settings (learning rate, betas, fused or foreach) stay as the optimizer was
-    built, so a resumed run follows today's --lr and device.
-    """
-
-    state: dict[int, dict[str, Any]] = {}
-    for name, value in tensors.items():
-        if name.startswith(prefix + "."):
-            pid, key = name[len(prefix) + 1 :].split(".", 1)
-            state.setdefault(int(pid), {})[key] = value
-    for pid, values in meta.get("scalars", {}).items():
-        state.setdefault(int(pid), {}).update(values)
-    settings = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
-    try:
-        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    except (KeyError, ValueError, RuntimeError, TypeError) as exc:
-        raise GantoolError(f"optimizer state does not match the networks ({exc}); resume with the run's own components") from None
-    for group, kept in zip(opt.param_groups, settings):
-        group.update(kept)
-    check_optimizer_state(opt, prefix)
-
-
-def check_optimizer_state(opt: torch.optim.Optimizer, prefix: str) -> None:
-    """What load_state_dict leaves unchecked (keys, shapes, types) and would otherwise fail mid-step."""
-    import torch
-
-    def fail(problem: str) -> GantoolError:
-        return GantoolError(f"optimizer state {prefix} {problem}; resume with the run's own components, or use another checkpoint")
-
-    # The keys one step of this optimizer creates, and which are step counts (scalars) rather than
-    # per-element moments, learnt from a throwaway parameter of shape (1,).
-    probe = torch.zeros(1, device=opt.param_groups[0]["params"][0].device, requires_grad=True)
-    settings = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
-    trial = type(opt)([probe], **settings)
-    probe.grad = torch.zeros_like(probe)
-    trial.step()
-    expected = trial.state[probe]
-    scalar = {key: not isinstance(v, torch.Tensor) or v.ndim == 0 for key, v in expected.items()}
-    for group in opt.param_groups:
-        for param in group["params"]:
-            values = opt.state.get(param, {})
-            if values and set(values) != set(scalar):
-                raise fail(f"has {sorted(values)} where {type(opt).__name__} keeps {sorted(scalar)}")
-            for key, value in values.items():
-                if scalar[key]:  # a negative or NaN step count makes Adam's bias correction complex
-                    number = value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
-                    ok = isinstance(number, int | float) and not isinstance(number, bool) and math.isfinite(number) and number >= 0
-                    if not ok or (isinstance(value, torch.Tensor) and (value.ndim or value.dtype != getattr(expected[key], "dtype", None))):
-                        got = f"a {value.dtype} tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else repr(value)
-                        raise fail(f"{key} is {got}, not a count of steps")
-                elif not isinstance(value, torch.Tensor) or (value.shape, value.dtype) != (param.shape, param.dtype):
-                    got = f"shape {tuple(value.shape)} and {value.dtype}" if isinstance(value, torch.Tensor) else repr(value)
-                    raise fail(f"{key} has {got} for a parameter of shape {tuple(param.shape)} and {param.dtype}")
-                elif not value.isfinite().all():
-                    raise fail(f"{key} holds NaN or infinite values")
