@@ -25,6 +25,7 @@ FEATURES = 128
 VERSION = 1  # bump when the architecture or its training changes: cached files are then retrained
 HELD_OUT = 2000  # digits kept out of training when only the embedded 10,000 are at hand
 SEED = 1234
+MNIST_TRAIN_FILE = Path("MNIST", "raw", "train-images-idx3-ubyte")  # torchvision's layout under a root
 
 
 def network() -> Any:
@@ -111,6 +112,15 @@ class Classifier:
         return {"trained_on": self.trained_on, "test_accuracy": round(self.test_accuracy, 4), "version": VERSION}
 
 
+def mnist_root_in(data_opt: dict[str, Any]) -> str | None:
+    """A run's ``root`` dataset option when it holds MNIST's training files: the classifier then trains on them."""
+    root = data_opt.get("root")
+    if not root or not isinstance(root, str):
+        return None
+    folder = Path(root).expanduser()
+    return str(folder) if (folder / MNIST_TRAIN_FILE).is_file() else None
+
+
 def mnist_train(root: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's 60,000 training images and labels from a torchvision folder, never downloading."""
     from torchvision.datasets import MNIST
@@ -118,8 +128,8 @@ def mnist_train(root: str | Path) -> tuple[np.ndarray, np.ndarray]:
     folder = Path(root).expanduser()
     try:
         data = MNIST(str(folder), train=True, download=False)
-    except RuntimeError as exc:
-        raise GantoolError(f"MNIST is not in {folder} ({exc}); pass the folder that holds MNIST/raw") from None
+    except RuntimeError:  # torchvision's message spans lines and suggests download=True, which eval never does
+        raise GantoolError(f"MNIST's training files are not in {folder / 'MNIST' / 'raw'}: pass the folder that holds MNIST/raw") from None
     return data.data.numpy(), data.targets.numpy()
 
 
@@ -135,8 +145,8 @@ def digits_split() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.
 
 def load_classifier(mnist_root: str | Path | None = None, console: Any = None) -> Classifier:
     """The cached classifier, trained first if needed: on MNIST train when a root is given, else on the embedded digits."""
-    from gantool.store import tensors as ckpt
     from gantool.plugins.builtin.datasets import load_digits
+    from gantool.store import tensors as ckpt
 
     trained_on = "mnist-train" if mnist_root else "digits-8k"
     path = cache_dir("classifiers", f"digits-cnn-v{VERSION}-{trained_on}.safetensors")

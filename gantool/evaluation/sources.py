@@ -58,13 +58,11 @@ def module_source(
 
 
 def torch_source(path: Path, ema: bool = True) -> SampleSource:
-    """A run folder (its G_ema.safetensors when present and ``ema`` allows, else G.safetensors) or one G*.safetensors file."""
-    from gantool.inference.loading import EMA_WEIGHTS, WEIGHTS, load_generator_file
+    """A run folder (the generator ``inference.loading.generator_file`` picks for it) or one G*.safetensors file."""
+    from gantool.inference.loading import generator_file, load_generator_file
 
     owner, config = run_of(path)
-    file = path
-    if path.is_dir():
-        file = path / (EMA_WEIGHTS if ema and (path / EMA_WEIGHTS).is_file() else WEIGHTS)
+    file = generator_file(path, ema) if path.is_dir() else path
     if not file.is_file():
         raise GantoolError(f"{file} does not exist: name a run folder that holds G.safetensors (train one with 'gantool train')")
     G, info = load_generator_file(file)
@@ -91,8 +89,8 @@ def onnx_source(path: Path) -> SampleSource:
 
 def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:
     """The run a generator file sits in (for D and eval.json), or None outside a run folder; and the folder's config."""
-    from gantool.training.config import read_toml
     from gantool.inference.loading import WEIGHTS
+    from gantool.store.toml import read_toml
 
     folder = file if file.is_dir() else file.parent
     config = read_toml(folder / "config.toml") if (folder / "config.toml").is_file() else {}
@@ -115,8 +113,8 @@ def open_source(path: str | Path, ema: bool = True) -> SampleSource:
 
 def load_discriminator(run_dir: Path) -> Any | None:
     """The run's D (for the seeds' accuracy check), or None when the run has none."""
-    from gantool.store import tensors as ckpt
     from gantool.plugins.registry import get_registry
+    from gantool.store import tensors as ckpt
 
     file = run_dir / "D.safetensors"
     if not file.is_file():

@@ -2,8 +2,8 @@
 
 An evaluator (see docs/plugins.md) has ``supports(ctx) -> bool`` and
 ``evaluate(ctx) -> dict[str, number | list]``; ``ctx`` is an
-``gantool.evaluation.runner.EvalContext`` holding the samples, held-out real data, the
-digit classifier and the run's discriminator. The formulas are plain functions
+``gantool.evaluation.context.EvalContext`` holding the samples, held-out real data, the
+digit classifier, the run's discriminator and the modes the dataset declares. The formulas are plain functions
 here so they can be checked against known answers.
 """
 
@@ -197,15 +197,15 @@ class DiscriminatorAccuracy:
         }
 
 
-class Modes:
-    """Modes captured, share of high-quality samples and reverse KL for the ring and grid mixtures (PacGAN's table)."""
+class MixtureModes:
+    """Modes captured, share of high-quality samples and reverse KL (PacGAN's table), for 2-D data whose dataset declares its modes."""
 
     def supports(self, ctx: Any) -> bool:
         return ctx.modes() is not None
 
     def evaluate(self, ctx: Any) -> dict[str, Any]:
-        means, sigma = ctx.modes()
-        return mode_statistics(ctx.samples(), np.asarray(means), sigma)
+        modes = ctx.modes()
+        return mode_statistics(ctx.samples(), np.asarray(modes.means), modes.sigma)
 
 
 @hookimpl
@@ -215,7 +215,7 @@ def register_metrics(register):
     register("prdc", PrecisionRecall)
     register("classes", ClassShares)
     register("d-accuracy", DiscriminatorAccuracy)
-    register("modes", Modes)
+    register("modes", MixtureModes)
 
 
 __all__ = ["class_shares", "frechet_distance", "inception_score", "mode_statistics", "prdc"]

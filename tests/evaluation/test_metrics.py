@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from gantool.plugins.builtin import datasets
-from gantool.training.ema import EMA
-from gantool.plugins.builtin.metrics import class_shares, frechet_distance, inception_score, mode_statistics, prdc
 from gantool.evaluation.plots import smooth, thin
+from gantool.plugins.builtin import datasets
+from gantool.plugins.builtin.metrics import class_shares, frechet_distance, inception_score, mode_statistics, prdc
 
 rng = np.random.default_rng(0)
 
@@ -57,8 +56,8 @@ def test_class_shares():
 
 
 def test_mode_statistics_follow_the_pacgan_definitions():
-    means, sigma = datasets.grid_modes()
-    m = np.asarray(means)
+    modes = datasets.grid_mixture(n=1).modes
+    m, sigma = np.asarray(modes.means), modes.sigma
     perfect = mode_statistics(np.repeat(m, 4, axis=0), m, sigma)
     assert perfect == {"modes_captured": 25, "modes_total": 25, "high_quality": 1.0, "reverse_kl": 0.0}
     collapsed = mode_statistics(np.repeat(m[:1], 100, axis=0), m, sigma)
@@ -73,8 +72,9 @@ def test_mode_statistics_follow_the_pacgan_definitions():
 @pytest.mark.parametrize("name", ["grid", "ring"])
 def test_real_mixture_samples_pass_the_recipe_thresholds(name):
     """The data itself must score what the recipes promise (2,500 samples, as in the paper)."""
-    means, sigma = getattr(datasets, f"{name}_modes")()
-    stats = mode_statistics(getattr(datasets, name)(n=2500, seed=5).numpy(), np.asarray(means), sigma)
+    data = getattr(datasets, f"{name}_mixture")(n=2500, seed=5)
+    means, sigma = data.modes.means, data.modes.sigma
+    stats = mode_statistics(data.train.numpy(), np.asarray(means), sigma)
     assert stats["modes_captured"] == len(means)
     assert stats["high_quality"] > 0.97  # 1 - exp(-4.5) = 98.9% of a 2-D Gaussian lies within 3 sigma
     assert stats["reverse_kl"] < 0.03
@@ -96,21 +96,6 @@ def test_smoothing_keeps_length_and_level_and_removes_noise():
 def test_thin_keeps_first_and_last():
     assert thin(list(range(30)), 5) == [0, 7, 14, 22, 29]
     assert thin([1, 2], 5) == [1, 2]
-
-
-def test_ema_averages_with_warm_up():
-    G = torch.nn.Linear(3, 2)
-    ema = EMA(G, 0.9)
-    start = ema.model.weight.clone()
-    with torch.no_grad():
-        G.weight.add_(1.0)
-    ema.update(G, step=1000)  # warm-up over: d = 0.9
-    assert torch.allclose(ema.model.weight, 0.9 * start + 0.1 * G.weight)
-    ema.update(G, step=0)  # d = min(0.9, 1/10) = 0.1: early steps follow G closely
-    assert torch.allclose(ema.model.weight, 0.1 * (0.9 * start + 0.1 * G.weight) + 0.9 * G.weight)
-    assert not any(p.requires_grad for p in ema.model.parameters())
-    with pytest.raises(ValueError):
-        EMA(G, 1.0)
 
 
 def test_packed_discriminator_judges_groups():

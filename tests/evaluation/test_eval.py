@@ -15,11 +15,11 @@ import torch
 from PIL import Image
 
 from gantool.store import tensors as ckpt
-from gantool.training.config import build_config
-from gantool.training.loop import resolve_config, train
+from gantool.training.config import build_config, resolve_config
+from gantool.training.run import train
 from tests.conftest import make_distribution, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -104,10 +104,11 @@ def test_real_digits_score_far_better_than_an_untrained_generator(cache, monkeyp
     """The figures must tell real digits from noise: the whole point of them."""
     import numpy as np
 
-    from gantool.plugins.builtin.datasets import load_digits
-    from gantool.evaluation.runner import EvalContext, evaluate
     from gantool.evaluation.classifier import to_unit
+    from gantool.evaluation.context import EvalContext
+    from gantool.evaluation.runner import evaluate
     from gantool.evaluation.sources import SampleSource
+    from gantool.plugins.builtin.datasets import load_digits
 
     monkeypatch.setenv("GANTOOL_CACHE", str(cache))
     images, labels = load_digits()
