@@ -1,9 +1,12 @@
 """A third-party plugin as a user would write one: a linear generator, a linear critic,
-a hinge loss and a tiny dataset, registered through gantool's hooks only."""
+a hinge loss and two tiny datasets, registered through gantool's hooks only."""
 
 import math
 
-from gantool import hookimpl
+from gantool import Data, Modes, hookimpl
+
+SQUARE = [(-0.5, -0.5), (-0.5, 0.5), (0.5, -0.5), (0.5, 0.5)]
+SQUARE_SIGMA = 0.02
 
 
 def linear_generator(latent_dim, data_shape, scale=1.0):
@@ -39,6 +42,19 @@ def line(n=512):
     return torch.stack([t, t], dim=1)
 
 
+def square(n=2000, seed=0):
+    """4 Gaussians on the corners of a square, telling gantool eval its modes and giving it a fresh draw as held-out data."""
+
+    def draw(seed):
+        import torch
+
+        g = torch.Generator().manual_seed(seed)
+        centres = torch.tensor(SQUARE)
+        return centres[torch.randint(len(SQUARE), (n,), generator=g)] + SQUARE_SIGMA * torch.randn(n, 2, generator=g)
+
+    return Data(train=draw(seed), held_out=lambda: draw(seed + 1), modes=Modes(SQUARE, SQUARE_SIGMA))
+
+
 @hookimpl
 def register_generators(register):
     register("test-linear", linear_generator)
@@ -57,3 +73,4 @@ def register_losses(register):
 @hookimpl
 def register_datasets(register):
     register("test-line", line)
+    register("test-square", square)

@@ -1,8 +1,9 @@
 """Built-in datasets: MNIST, the embedded digits, the 2-D mode-collapse benchmarks, a user's image folder.
 
-Factories return a tensor (N, *data_shape): uint8 images in [0, 255] (converted
-to [-1, 1] on the training device, a quarter of the memory) or float data in
-[-1, 1].
+Factories give tensors (N, *data_shape): uint8 images in [0, 255] (converted to [-1, 1]
+on the training device, a quarter of the memory) or float data in [-1, 1]. Those that
+know more return ``Data``: held-out samples for ``gantool eval`` and, for the mixtures,
+their modes; evaluation reads these through the contract, never by dataset name.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from gantool.plugins.hookspecs import hookimpl
-from gantool.core.errors import GantoolError
+from gantool.core.errors import GantoolError, first_line
 from gantool.core.paths import cache_dir
+from gantool.plugins.data import Data, Modes
+from gantool.plugins.hookspecs import hookimpl
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -54,14 +56,20 @@ def _mixture(means: list[tuple[float, float]], sigma: float, n: int, seed: int) 
     return centres[which] + sigma * torch.randn(n, 2, generator=g)
 
 
-def ring(n: int = 100_000, seed: int = 0) -> Any:
+def _mixture_data(means: list[tuple[float, float]], sigma: float, n: int, seed: int) -> Data:
+    """A mixture's samples, a fresh draw of the same size (seed + 1) as held-out data, and its modes."""
+    train = _mixture(means, sigma, n, seed)
+    return Data(train=train, held_out=lambda: _mixture(means, sigma, n, seed + 1), modes=Modes(means, sigma))
+
+
+def ring_mixture(n: int = 100_000, seed: int = 0) -> Data:
     """8 Gaussians on a circle: the mixture on which mode collapse is usually shown."""
-    return _mixture(*ring_modes(), n=n, seed=seed)
+    return _mixture_data(*ring_modes(), n=n, seed=seed)
 
 
-def grid(n: int = 100_000, seed: int = 0) -> Any:
+def grid_mixture(n: int = 100_000, seed: int = 0) -> Data:
     """25 Gaussians on a 5x5 grid, as in the PacGAN paper."""
-    return _mixture(*grid_modes(), n=n, seed=seed)
+    return _mixture_data(*grid_modes(), n=n, seed=seed)
 
 
 def load_digits() -> tuple[Any, Any]:
@@ -73,33 +81,41 @@ def load_digits() -> tuple[Any, Any]:
         return archive["images"], archive["labels"]
 
 
-def digits() -> Any:
-    """Real handwritten digits that need no download: gantool's default data."""
+def digits() -> Data:
+    """Real handwritten digits that need no download: gantool's default data. They are MNIST's test split, so
+    nothing is held out here (``gantool eval --mnist-root`` takes MNIST's training split instead)."""
     import torch
 
     images, _ = load_digits()
-    return torch.from_numpy(images).unsqueeze(1)
+    return Data(train=torch.from_numpy(images).unsqueeze(1))
 
 
-def mnist(root: str = "", train: bool = True, download: bool = True) -> Any:
-    """MNIST through torchvision; downloads into the user cache when the files are absent."""
+def mnist(root: str = "", train: bool = True, download: bool = True) -> Data:
+    """MNIST through torchvision; downloads into the user cache when the files are absent.
+
+    The other split is held out: the embedded digits (MNIST's test split) for ``train=True``,
+    the training split, read from the same folder when asked for, for ``train=False``.
+    """
     import torch
-    from torchvision.datasets import MNIST
 
     folder = Path(root).expanduser() if root else cache_dir("datasets")
+    samples = torch.as_tensor(_mnist_split(folder, train, download).data).unsqueeze(1)
+    if train:
+        return Data(train=samples, held_out=lambda: torch.from_numpy(load_digits()[0]).unsqueeze(1))
+    return Data(train=samples, held_out=lambda: torch.as_tensor(_mnist_split(folder, True, download).data).unsqueeze(1))
+
+
+def _mnist_split(folder: Path, train: bool, download: bool) -> Any:
+    """torchvision's MNIST, with its errors (several lines, some naming download=True) as one line that says what to do."""
+    from torchvision.datasets import MNIST
+
+    remedy = f"copy MNIST's raw files into {folder / 'MNIST' / 'raw'} or pass --data-opt root=DIR"
     try:
-        data = MNIST(str(folder), train=train, download=download)
-    except RuntimeError as exc:  # torchvision: "Dataset not found. You can use download=True ..."
-        raise GantoolError(
-            f"MNIST is not in {folder} and was not downloaded ({exc}); copy its raw files into "
-            f"{folder / 'MNIST' / 'raw'} or pass --data-opt root=DIR"
-        ) from None
-    except OSError as exc:  # no network, DNS failure, HTTP error
-        raise GantoolError(
-            f"could not download MNIST into {folder} ({exc}); copy the raw files into "
-            f"{folder / 'MNIST' / 'raw'} or pass --data-opt root=DIR"
-        ) from None
-    return torch.as_tensor(data.data).unsqueeze(1)
+        return MNIST(str(folder), train=train, download=download)
+    except (RuntimeError, OSError) as exc:  # not found ("You can use download=True"), or every mirror failed, or no network
+        if not download:
+            raise GantoolError(f"MNIST is not in {folder} and download=false: {remedy}") from None
+        raise GantoolError(f"could not download MNIST into {folder} ({first_line(exc)}): {remedy}") from None
 
 
 def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Any:
@@ -132,9 +148,9 @@ def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Any:
 
 
 @hookimpl
-def register_datasets(register):
+def register_datasets(register: Any) -> None:
     register("digits", digits)
     register("mnist", mnist)
-    register("ring", ring)
-    register("grid", grid)
+    register("ring", ring_mixture)
+    register("grid", grid_mixture)
     register("image-folder", image_folder)
