@@ -11,64 +11,19 @@ plain run takes exactly the path it always took.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 
 from gantool.core.errors import GantoolError
-
-# Rank r draws from seed + r * RANK_SEED_STRIDE: rank 0 keeps the seed a one-process run uses, and the
-# streams each rank derives from its seed (+1 data order, +2 latents, +3 the grid's latents) never meet.
-RANK_SEED_STRIDE = 100_003
+from gantool.training.ranks import Ranks, env_ranks
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Ranks:
-    """This process's place in the run; the defaults are a plain one-process run."""
-
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    local_world: int = 1
-
-    @property
-    def main(self) -> bool:
-        """Rank 0 alone writes files and talks to the terminal."""
-        return self.rank == 0
-
-    @property
-    def active(self) -> bool:
-        return self.world > 1
-
-
-def env_ranks() -> Ranks:
-    """The ranks torchrun put in the environment; a plain run when there are none (or one process in all)."""
-
-    def number(name: str, default: int) -> int:
-        text = os.environ.get(name)
-        if text is None:
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise GantoolError(f"{name}={text!r} in the environment is not a whole number: start distributed runs with torchrun") from None
-
-    world = number("WORLD_SIZE", 1)
-    if world <= 1:
-        return Ranks()
-    ranks = Ranks(number("RANK", 0), world, number("LOCAL_RANK", 0), number("LOCAL_WORLD_SIZE", 1))
-    if not (0 <= ranks.rank < world and 0 <= ranks.local_rank < ranks.local_world):
-        raise GantoolError(f"inconsistent torchrun environment ({ranks}); start distributed runs with torchrun")
-    return ranks
 
 
 def rank_device(name: str, ranks: Ranks) -> torch.device:
@@ -127,11 +82,6 @@ def process_group(device_name: str, resolve: Callable[[str], torch.device]) -> I
     gc.collect()
     if created:
         dist.destroy_process_group()
-
-
-def rank_seed(seed: int, ranks: Ranks) -> int:
-    """Each rank its own latents, dropout masks and data order; the same ones every time for a given world size."""
-    return seed + RANK_SEED_STRIDE * ranks.rank
 
 
 def first_on_main(make: Callable[[], T], ranks: Ranks) -> T:
@@ -208,43 +158,20 @@ def broadcast_text(text: str, ranks: Ranks, device: torch.device) -> str:
     return bytes(buffer.cpu().tolist()).decode()
 
 
-def gather_states(tensors: dict[str, torch.Tensor], ranks: Ranks, device: torch.device) -> dict[str, torch.Tensor]:
-    """Every rank's RNG and data-order tensors on rank 0: its own under their names, rank r's under ``rank{r}.``.
+def gather_states(tensors: dict[str, torch.Tensor], ranks: Ranks, device: torch.device) -> list[dict[str, torch.Tensor]]:
+    """Every rank's RNG and data-order tensors, gathered to rank 0 as a list indexed by rank (empty elsewhere).
 
     Every rank must pass the same names with the same shapes (they do: the same generators,
-    and shards of equal length). Other ranks get an empty dict back.
+    and shards of equal length).
     """
     if not ranks.active:
-        return tensors
-    gathered: dict[str, torch.Tensor] = dict(tensors) if ranks.main else {}
+        return [tensors]
+    gathered: list[dict[str, torch.Tensor]] = [dict(tensors)] + [{} for _ in range(1, ranks.world)] if ranks.main else []
     for name in sorted(tensors):
         mine = tensors[name].detach().to(device).contiguous()
         bucket = [torch.empty_like(mine) for _ in range(ranks.world)] if ranks.main else None
         dist.gather(mine, bucket, dst=0)
         if bucket is not None:
-            gathered.update({f"rank{r}.{name}": bucket[r].cpu() for r in range(1, ranks.world)})
+            for r in range(1, ranks.world):
+                gathered[r][name] = bucket[r].cpu()
     return gathered
-
-
-def own_state(tensors: dict[str, torch.Tensor], meta: dict[str, str], ranks: Ranks, path: Any) -> dict[str, torch.Tensor]:
-    """This rank's view of a checkpoint: its own RNG and data-order state in place of rank 0's.
-
-    A checkpoint holds one data order per rank over shards that depend on the world size, so it
-    resumes only with as many processes as wrote it.
-    """
-    saved = json.loads(meta.get("world_size", "1"))
-    if isinstance(saved, bool) or not isinstance(saved, int) or saved < 1:
-        raise ValueError(f"world_size {meta['world_size']!r} is not a positive whole number")
-    if saved != ranks.world:
-        if saved == 1:
-            how = "resume it in one process: leave out --nproc and torchrun"
-        else:
-            how = f"resume it on {saved}: --nproc {saved}, or torchrun with {saved} processes in all"
-        raise GantoolError(f"{path} was written by a run on {saved} process(es) and this run has {ranks.world}; {how}")
-    if ranks.rank == 0:
-        return tensors
-    prefix = f"rank{ranks.rank}."
-    mine = {name[len(prefix) :]: t for name, t in tensors.items() if name.startswith(prefix)}
-    if not mine:
-        raise KeyError(f"{prefix}*")
-    return {**tensors, **mine}

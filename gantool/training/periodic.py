@@ -1,0 +1,69 @@
+"""Work the loop does every so many steps besides training: sample grids, and evaluations with --eval-every.
+
+Both judge the generator the run shows (its weight average with --ema) and run on rank 0 alone:
+the other ranks hold the same G.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from gantool.core.images import picture, save_png
+from gantool.core.latents import draw_torch
+
+if TYPE_CHECKING:
+    from gantool.training.setup import Run
+
+SAMPLE_COUNT = 64  # images in a grid
+SCATTER_COUNT = 2000  # points in a scatter of 2-D data
+
+
+class SampleGrids:
+    """``samples/step_N.png`` and ``samples.png``: the same latents every time, so the pictures over training compare."""
+
+    def __init__(self, run: Run, board: Any = None) -> None:
+        self.run, self.board = run, board
+        train = run.data.train
+        self.reference = train[:SCATTER_COUNT].numpy() if isinstance(train, torch.Tensor) and run.data_shape == (2,) else None
+        n = SAMPLE_COUNT if self.reference is None else SCATTER_COUNT
+        cfg, device = run.cfg, run.device
+        self.z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
+
+    def due(self, step: int) -> bool:
+        return self.run.ranks.main and (step % self.run.sample_every == 0 or step == self.run.steps)
+
+    def __call__(self, step: int) -> None:
+        shown = self.run.nets.shown
+        was_training = shown.training
+        shown.eval()
+        with torch.no_grad():
+            out = shown(self.z)
+        shown.train(was_training)
+        pixels = picture(out.float().cpu().numpy(), self.reference)
+        save_png(pixels, self.run.run_dir / "samples" / f"step_{step:07d}.png")
+        save_png(pixels, self.run.run_dir / "samples.png")
+        if self.board is not None:
+            self.board.add_image("samples", pixels, step, dataformats="HWC")
+
+
+class Evaluations:
+    """``--eval-every N``: the figures of 'gantool eval' on the generator as it is, with the same latents each time."""
+
+    def __init__(self, run: Run) -> None:
+        from gantool.evaluation.runner import TrainingEval
+
+        self.run = run
+        self.scores = TrainingEval(run.cfg, run.data_shape, run.nets.D, run.console)
+
+    def due(self, step: int) -> bool:
+        every = self.run.cfg.eval_every
+        return bool(every) and (step % every == 0 or step == self.run.steps)
+
+    def __call__(self, step: int) -> dict[str, Any]:
+        from gantool.evaluation.runner import summary
+
+        figures: dict[str, Any] = self.scores(self.run.nets.shown, step)
+        self.run.console.print(f"step {step}: {summary(figures)}")
+        return figures
