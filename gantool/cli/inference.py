@@ -1,0 +1,76 @@
+"""``gantool export``, ``gantool sample`` and ``gantool info``: a trained generator put to use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from gantool.cli.console import err
+from gantool.core.devices import DEVICE_HELP
+from gantool.inference.export import DEFAULT_OPSET
+from gantool.inference.sampling import DEFAULT_BATCH, DEFAULT_COUNT
+
+EMA_HELP = "Use the run's weight average (G_ema.safetensors) when it has one; --no-ema takes the raw G."
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)
+    app.command()(sample)
+    app.command()(info)
+
+
+def export(
+    run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).", show_default=False)] = None,
+    onnx: Annotated[Path | None, typer.Option("--onnx", help="Where to write the model (default: RUN/G.onnx).")] = None,
+    ema: Annotated[bool, typer.Option("--ema/--no-ema", help=EMA_HELP)] = True,
+    opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
+) -> None:
+    """Export a run's generator to ONNX, with what a sampler needs as metadata; checked against PyTorch before it is kept."""
+    from gantool.inference.export import export_onnx
+
+    report = export_onnx(run, onnx, ema=ema, opset=opset)
+    err.print(escape(report.summary()), highlight=False, soft_wrap=True)
+
+
+def sample(
+    n: Annotated[int, typer.Option("-n", "--count", help="How many samples (--interpolate rounds up to whole walks).")] = DEFAULT_COUNT,
+    runtime: Annotated[str, typer.Option(help="onnx (needs only onnxruntime) or torch (needs the training extra).")] = "onnx",
+    model: Annotated[
+        Path | None, typer.Option(help="An .onnx file for onnx, a run folder for torch (default: runs/latest's).", show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output: .png for a picture, .npy for the raw (N, *data_shape) float32 array.")] = Path(
+        "samples.png"
+    ),
+    seed: Annotated[int | None, typer.Option(help="Seed for the latents; the same seed gives the same samples in both runtimes.")] = None,
+    device: Annotated[str, typer.Option(help=f"{DEVICE_HELP}.")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="Latents per forward pass.")] = DEFAULT_BATCH,
+    interpolate: Annotated[
+        int | None, typer.Option(help="Walk between random latents in K steps: one walk per row.", metavar="K", show_default=False)
+    ] = None,
+    ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=f"With --runtime torch: {EMA_HELP}", show_default=False)] = None,
+) -> None:
+    """Draw samples from a generator: an ONNX export (no torch needed) or a run's weights in PyTorch."""
+    from gantool.inference.sampling import sample as draw_samples
+
+    result = draw_samples(
+        n, runtime=runtime, model=model, out=out, seed=seed, device=device, batch_size=batch_size, interpolate=interpolate, ema=ema
+    )
+    err.print(escape(result.summary()), highlight=False, soft_wrap=True)
+
+
+def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False) -> None:
+    """Show versions, GPUs and onnxruntime's execution providers (works without torch)."""
+    from gantool.inference.environment import collect, lines
+
+    report = collect()
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    rows = lines(report)
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        print(f"{label:<{width}}  {text}")
