@@ -31,6 +31,26 @@ OPTIMIZERS = ("opt_g", "opt_d")
 
 
 @dataclass
+class RankState:
+    """One process's random streams and data order: what makes its resume exact."""
+
+    torch_rng: torch.Tensor
+    data_rng: torch.Tensor
+    latent_rng: torch.Tensor
+    cuda_rng: torch.Tensor | None = None
+    perm: torch.Tensor | None = None  # the data order of the current epoch, when the data is held on the device
+
+    def to_tensors(self) -> dict[str, torch.Tensor]:
+        named = {"rng.torch": self.torch_rng, "rng.data": self.data_rng, "rng.latent": self.latent_rng}
+        named |= {"rng.cuda": self.cuda_rng, "data.perm": self.perm}
+        return {k: v for k, v in named.items() if v is not None}
+
+    @classmethod
+    def from_tensors(cls, named: dict[str, torch.Tensor]) -> RankState:
+        return cls(named["rng.torch"], named["rng.data"], named["rng.latent"], named.get("rng.cuda"), named.get("data.perm"))
+
+
+@dataclass
 class TrainingState:
     """A run at one step, as tensors and plain values. ``ranks[r]`` is process r's data order and RNG state."""
 
@@ -39,7 +59,7 @@ class TrainingState:
     networks: dict[str, dict[str, torch.Tensor]]
     optimizers: dict[str, dict[str, Any]]  # torch optimizer state dicts
     data: dict[str, Any]  # the data position, the same on every rank
-    ranks: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    ranks: list[RankState] = field(default_factory=list)
 
     @property
     def world_size(self) -> int:
@@ -58,7 +78,7 @@ def to_tensors(state: TrainingState) -> tuple[dict[str, torch.Tensor], dict[str,
     meta["data"] = state.data
     for rank, own in enumerate(state.ranks):
         prefix = f"rank{rank}." if rank else ""
-        tensors.update({prefix + k: v for k, v in own.items()})
+        tensors.update({prefix + k: v for k, v in own.to_tensors().items()})
     return tensors, meta
 
 
@@ -89,7 +109,7 @@ def from_tensors(tensors: dict[str, torch.Tensor], meta: dict[str, str], rank: i
     if "rng.torch" not in own:
         raise KeyError(f"{prefix}rng.torch")
     config = json.loads(meta["config"]) if "config" in meta else {}
-    return TrainingState(step, config, networks, optimizers, json.loads(meta["data"]), [own])
+    return TrainingState(step, config, networks, optimizers, json.loads(meta["data"]), [RankState.from_tensors(own)])
 
 
 def _part(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
