@@ -74,9 +74,9 @@ class Exported:
     """A trained run with its ONNX export, inside ``home`` (a working directory whose runs/latest points at it)."""
 
     def __init__(self, home: Path, settings: dict) -> None:
-        from gantool.training.config import build_config
         from gantool.inference.export import export_onnx
-        from gantool.training.loop import train
+        from gantool.training.config import build_config
+        from gantool.training.run import train
 
         self.home = home
         settings = {"device": "cpu", "log_every": 10, "sample_every": settings["steps"], **settings}

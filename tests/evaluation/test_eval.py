@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from gantool.store import tensors as ckpt
+from gantool.store.checkpoint import CHECKPOINT
 from gantool.training.config import build_config, resolve_config
 from gantool.training.run import train
 from tests.conftest import make_distribution, run_cli
@@ -187,7 +188,7 @@ def test_ema_file_checkpoint_and_exact_resume(tmp_path):
         assert all(torch.equal(a[k], b[k]) for k in a), name
     g_meta, ema_meta = ckpt.read_metadata(straight / "G.safetensors"), ckpt.read_metadata(straight / "G_ema.safetensors")
     assert {k: v for k, v in ema_meta.items() if k != "ema"} == g_meta and json.loads(ema_meta["ema"]) == 0.9
-    tensors, _ = ckpt.load_tensors(straight / ckpt.CHECKPOINT)
+    tensors, _ = ckpt.load_tensors(straight / CHECKPOINT)
     assert any(k.startswith("G_ema.") for k in tensors)
     g, _ = ckpt.load_tensors(straight / "G.safetensors")
     e, _ = ckpt.load_tensors(straight / "G_ema.safetensors")

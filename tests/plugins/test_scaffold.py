@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gantool.store import tensors as ckpt
 from gantool.core.errors import GantoolError
-from gantool.plugins.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, plugin_names, package_files
+from gantool.plugins.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, package_files, plugin_names
+from gantool.store import tensors as ckpt
 from tests.conftest import run_cli
 
 

@@ -177,7 +177,7 @@ def test_onnx_sampling_imports_no_torch_and_works_without_it(ring_export, tmp_pa
 
 def test_exactly_one_onnxruntime_is_required_on_every_platform():
     """onnxruntime and onnxruntime-gpu overwrite each other's files: the markers must never pick both, nor neither."""
-    deps = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
     runtimes = [r for r in map(Requirement, deps) if r.name in ("onnxruntime", "onnxruntime-gpu")]
     for system, machine in [("linux", "x86_64"), ("linux", "aarch64"), ("win32", "AMD64"), ("win32", "ARM64"), ("darwin", "arm64")]:
         chosen = [r.name for r in runtimes if Marker(str(r.marker)).evaluate({"sys_platform": system, "platform_machine": machine})]
@@ -212,7 +212,9 @@ def test_a_cuda_provider_that_cannot_start_falls_back_quietly(ring_export):
     """Where CUDA cannot start, onnxruntime prints a page of errors on its own; gantool's session keeps quiet."""
     cuda = "[('CUDAExecutionProvider', {'device_id': '0', 'use_tf32': '0'}), 'CPUExecutionProvider']"
     plain = f"import sys, onnxruntime as ort; print(ort.InferenceSession(sys.argv[1], providers={cuda}).get_providers()[0])"
-    ours = f"import sys; from gantool.inference.onnx_runtime import open_session; print(open_session(sys.argv[1], {cuda}).get_providers()[0])"
+    ours = (
+        f"import sys; from gantool.inference.onnx_runtime import open_session; print(open_session(sys.argv[1], {cuda}).get_providers()[0])"
+    )
     runs = [subprocess.run([sys.executable, "-c", code, str(ring_export.onnx)], capture_output=True, text=True) for code in (plain, ours)]
     for proc in runs:
         assert proc.returncode == 0 and proc.stdout.strip() in ("CUDAExecutionProvider", "CPUExecutionProvider"), proc.stderr

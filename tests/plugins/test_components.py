@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gantool.plugins.builtin.datasets import grid_modes, ring_modes
 from gantool.core.errors import GantoolError
+from gantool.plugins.builtin.datasets import grid_modes, ring_modes
 from gantool.plugins.registry import get_registry
 
 PAIRS = ["mlp", "mlp-deep", "mlp-bn", "mlp-small"]

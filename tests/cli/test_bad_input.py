@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gantool.store.tensors import CHECKPOINT
+from gantool.store.checkpoint import CHECKPOINT
 from gantool.store.lock import LOCK_NAME
 from tests.conftest import make_distribution, run_cli
 
@@ -235,7 +235,7 @@ def template(tmp_path_factory) -> Path:
     from rich.console import Console
 
     from gantool.training.config import build_config
-    from gantool.training.loop import train
+    from gantool.training.run import train
 
     cfg = build_config({"data": "ring", "data_opt": {"n": 256}, "batch_size": 32, "device": "cpu", "steps": 10, "gen_opt": {"hidden": 16}})
     return train(cfg, run_dir=tmp_path_factory.mktemp("template") / "run", console=Console(quiet=True))

@@ -8,11 +8,12 @@ import math
 import pytest
 import torch
 
-from gantool.store import tensors as ckpt
-from gantool.training.config import build_config
 from gantool.core.errors import GantoolError
 from gantool.plugins.registry import get_registry
-from gantool.training.loop import learning_rate, resolve_config, train
+from gantool.store import tensors as ckpt
+from gantool.training.config import build_config, resolve_config
+from gantool.training.run import train
+from gantool.training.steps import learning_rate
 
 
 def quick(tmp_path, **overrides):
@@ -117,11 +118,11 @@ def test_resume_is_exact_on_the_cpu(tmp_path):
 
 def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(tmp_path):
     cfg = build_config({"lr": 1e-3, "lr_decay": 0.5})
-    rates = [learning_rate(cfg, step, 100) for step in range(1, 101)]
+    rates = [learning_rate(cfg.lr, cfg.lr_decay, step, 100) for step in range(1, 101)]
     assert rates[:51] == [1e-3] * 51  # steps 1-50 at --lr, and step 51 starts the fall from it
     assert all(rates[i] > rates[i + 1] for i in range(50, 99))
     assert rates[-1] == pytest.approx(1e-3 / 50)
-    assert learning_rate(build_config({"lr": 1e-3}), 100, 100) == 1e-3
+    assert learning_rate(1e-3, 0.0, 100, 100) == 1e-3
     # a real run applies it: the same run without the decay ends with other weights
     settings = {"data": "ring", "data_opt": {"n": 500}, "batch_size": 32, "device": "cpu", "steps": 30}
     decayed = train(build_config({**settings, "lr_decay": 0.5}), run_dir=tmp_path / "a")
@@ -142,7 +143,7 @@ def test_config_precedence(tmp_path):
 
 def test_a_generator_that_breaks_the_contract_is_named():
     from gantool.plugins.registry import get_registry
-    from gantool.training.loop import check_shapes
+    from gantool.training.setup import check_shapes
 
     G = get_registry().create("generator", "mlp", 8, (3,))  # makes 3-vectors
     D = get_registry().create("discriminator", "mlp", (2,))

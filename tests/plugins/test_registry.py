@@ -106,11 +106,20 @@ def test_name_clashes_name_both_plugins(site, site_env, tmp_path):
     assert "generator 'mlp' is registered by both gantool.plugins.builtin.models and gantool-clash" in proc.stderr
     proc = run_cli("plugins", "--json", env=site_env)
     errors = {p["name"]: p["errors"] for p in json.loads(proc.stdout)}
-    assert errors["gantool-clash"] == errors["gantool.plugins.builtin.models"] == ["generator 'mlp' is registered by both gantool.plugins.builtin.models and gantool-clash"]
+    assert (
+        errors["gantool-clash"]
+        == errors["gantool.plugins.builtin.models"]
+        == ["generator 'mlp' is registered by both gantool.plugins.builtin.models and gantool-clash"]
+    )
 
 
 def test_registry_without_entry_points_has_only_builtins():
     reg = Registry(entry_point_group=None)
-    assert set(reg.plugins) == {"gantool.plugins.builtin.models", "gantool.plugins.builtin.losses", "gantool.plugins.builtin.datasets", "gantool.plugins.builtin.metrics"}
+    assert set(reg.plugins) == {
+        "gantool.plugins.builtin.models",
+        "gantool.plugins.builtin.losses",
+        "gantool.plugins.builtin.datasets",
+        "gantool.plugins.builtin.metrics",
+    }
     with pytest.raises(GantoolError, match="unknown generator 'test-linear'"):
         reg.get("generator", "test-linear")

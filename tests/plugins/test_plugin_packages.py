@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from gantool.store import tensors as ckpt
 from gantool.plugins.registry import Registry
+from gantool.store import tensors as ckpt
 from tests.conftest import run_cli
 
 PACKAGES = {

@@ -13,11 +13,11 @@ import torch
 
 from gantool import __version__
 from gantool.core import latents
-from gantool.store import tensors as ckpt
 from gantool.core.errors import GantoolError
 from gantool.inference.export import export_onnx, verify
-from gantool.plugins.registry import get_registry
 from gantool.inference.onnx_runtime import OnnxGenerator
+from gantool.plugins.registry import get_registry
+from gantool.store import tensors as ckpt
 from tests.conftest import run_cli
 
 

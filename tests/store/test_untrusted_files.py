@@ -26,12 +26,13 @@ from rich.console import Console
 from safetensors.torch import save as save_safetensors
 
 import gantool
-from gantool.store import tensors as ckpt
-from gantool.training.config import FIELDS, build_config, read_toml, resolve_config
 from gantool.core.errors import GantoolError
 from gantool.inference.loading import load_generator
 from gantool.inference.onnx_runtime import OnnxGenerator
-from gantool.training.loop import train
+from gantool.store import tensors as ckpt
+from gantool.store.checkpoint import CHECKPOINT
+from gantool.training.config import FIELDS, build_config, read_toml, resolve_config
+from gantool.training.run import train
 from tests.conftest import run_cli
 
 GANTOOL_SOURCE = Path(gantool.__file__).parent
@@ -100,7 +101,7 @@ def test_the_payloads_do_run_code_when_unpickled(tmp_path):
         marker.unlink()
 
 
-@pytest.mark.parametrize("filename", [ckpt.CHECKPOINT, "G.safetensors", "G.onnx"])
+@pytest.mark.parametrize("filename", [CHECKPOINT, "G.safetensors", "G.onnx"])
 @pytest.mark.parametrize("loader", LOADERS)
 def test_a_pickle_named_as_a_checkpoint_is_refused_and_never_runs(tmp_path, filename, loader):
     marker = tmp_path / "marker"
@@ -115,11 +116,11 @@ def test_a_pickle_named_as_a_checkpoint_is_refused_and_never_runs(tmp_path, file
 def test_a_pickled_checkpoint_is_refused_by_resume_through_the_cli(tmp_path, base_run):
     run, marker = tmp_path / "r", tmp_path / "marker"
     shutil.copytree(base_run, run)
-    torch.save(Payload(marker), run / ckpt.CHECKPOINT)
+    torch.save(Payload(marker), run / CHECKPOINT)
     proc = run_cli("train", "--resume", "r", "--steps", "10", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        f"error: r/{ckpt.CHECKPOINT} is a pickle (torch.save) file, not safetensors; gantool never unpickles files, "
+        f"error: r/{CHECKPOINT} is a pickle (torch.save) file, not safetensors; gantool never unpickles files, "
         "because unpickling can run any code: point at a file gantool wrote"
     ]
     assert not marker.exists()
@@ -230,9 +231,9 @@ def test_well_formed_headers_with_nonsense_inside(header, metadata, body, lie):
 @FUZZ
 @given(cut=st.floats(0, 1, exclude_max=True))
 def test_every_truncation_of_a_checkpoint_is_refused(base_run, cut):
-    data = (base_run / ckpt.CHECKPOINT).read_bytes()
+    data = (base_run / CHECKPOINT).read_bytes()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / ckpt.CHECKPOINT
+        path = Path(folder) / CHECKPOINT
         path.write_bytes(data[: int(cut * len(data))])
         with pytest.raises(GantoolError):
             ckpt.load_tensors(path)
@@ -356,25 +357,25 @@ def test_the_undamaged_base_run_resumes(base_run, tmp_path):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=mutations)
 def test_resume_from_a_damaged_checkpoint_trains_or_says_why(base_run, changes):
-    tensors, meta = ckpt.load_tensors(base_run / ckpt.CHECKPOINT)
+    tensors, meta = ckpt.load_tensors(base_run / CHECKPOINT)
     for change in changes:
         damage(tensors, meta, change)
     with tempfile.TemporaryDirectory() as folder:
         run = Path(folder) / "run"
         shutil.copytree(base_run, run)
-        (run / ckpt.CHECKPOINT).write_bytes(save_safetensors(tensors, metadata=meta))
+        (run / CHECKPOINT).write_bytes(save_safetensors(tensors, metadata=meta))
         must_refuse_cleanly(resume, run)
 
 
 @FUZZ
 @given(flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=4))
 def test_resume_from_a_checkpoint_with_corrupted_bytes(base_run, flips):
-    data = bytearray((base_run / ckpt.CHECKPOINT).read_bytes())
+    data = bytearray((base_run / CHECKPOINT).read_bytes())
     header = 8 + struct.unpack("<Q", data[:8])[0]
     for where, value in flips:  # half the damage in the header, where it hurts most
         data[int(where * (header if value % 2 else len(data)))] = value
     with tempfile.TemporaryDirectory() as folder:
         run = Path(folder) / "run"
         shutil.copytree(base_run, run)
-        (run / ckpt.CHECKPOINT).write_bytes(bytes(data))
+        (run / CHECKPOINT).write_bytes(bytes(data))
         must_refuse_cleanly(resume, run)

@@ -40,8 +40,8 @@ def batch(rank: int, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def grads(out: Path) -> None:
-    from gantool.training import distributed
     from gantool.plugins.registry import get_registry
+    from gantool.training import distributed
     from gantool.training.loop import Watch
 
     torch.set_num_threads(1)
@@ -104,7 +104,7 @@ def train(out: Path, settings: str, run: str) -> None:
 
     from gantool.store import tensors as ckpt
     from gantool.training.config import build_config
-    from gantool.training.loop import train as run_training
+    from gantool.training.run import train as run_training
 
     run_training(build_config(json.loads(settings)), run_dir=run)
     rank = int(os.environ["RANK"])

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from gantool.store import tensors as ckpt
 from gantool.core.errors import GantoolError
+from gantool.store import tensors as ckpt
+from gantool.store.checkpoint import CHECKPOINT
 from gantool.store.lock import LOCK_NAME, FolderLock
 from gantool.store.runs import trim_metrics
 from tests.conftest import GANTOOL, make_distribution, run_cli
@@ -65,7 +66,7 @@ def start(*args: str, cwd: Path) -> Background:
 
 def checkpoint_step(run: Path) -> int | None:
     try:
-        return json.loads(ckpt.read_metadata(run / ckpt.CHECKPOINT)["step"])
+        return json.loads(ckpt.read_metadata(run / CHECKPOINT)["step"])
     except GantoolError:
         return None
 
@@ -78,7 +79,7 @@ def metric_steps(run: Path) -> list[int]:
 
 def assert_same_run(a: Path, b: Path) -> None:
     """Bit-identical checkpoints (networks, optimizers, RNG and data order), weights and per-step losses."""
-    for name in (ckpt.CHECKPOINT, "G.safetensors", "D.safetensors"):
+    for name in (CHECKPOINT, "G.safetensors", "D.safetensors"):
         ta, _ = ckpt.load_tensors(a / name)
         tb, _ = ckpt.load_tensors(b / name)
         assert ta.keys() == tb.keys(), name
@@ -173,7 +174,7 @@ def test_sigkill_at_random_moments_never_leaves_an_unreadable_checkpoint(tmp_pat
         time.sleep(rng.uniform(0, 0.3))
         bg.proc.kill()
         assert bg.proc.wait() == -signal.SIGKILL, bg.stderr()
-        tensors, meta = ckpt.load_tensors(run / ckpt.CHECKPOINT)  # the newest checkpoint is whole
+        tensors, meta = ckpt.load_tensors(run / CHECKPOINT)  # the newest checkpoint is whole
         assert json.loads(meta["step"]) > steps and all(t.isfinite().all() for t in tensors.values() if t.is_floating_point())
         steps = json.loads(meta["step"])
         ckpt.load_tensors(run / "G.safetensors")
@@ -208,8 +209,8 @@ def test_a_second_writer_is_refused(tmp_path):
 
 
 def test_the_lock_is_per_open_file_and_released_however_train_ends(tmp_path):
-    from gantool.training.config import build_config
-    from gantool.training.loop import resolve_config, train
+    from gantool.training.config import build_config, resolve_config
+    from gantool.training.run import train
 
     busy = rf"being written by another gantool process \(pid {os.getpid()}\): pick another"
     with FolderLock(tmp_path, "pick another"), pytest.raises(GantoolError, match=busy):
@@ -228,9 +229,9 @@ def test_the_lock_is_per_open_file_and_released_however_train_ends(tmp_path):
 
 def test_resuming_runs_latest_keeps_it_pointing_at_the_run(tmp_path, monkeypatch):
     """The README's `gantool train --resume runs/latest` once turned runs/latest into a link to itself."""
-    from gantool.training.config import build_config
     from gantool.store.runs import LATEST, resolve_run
-    from gantool.training.loop import resolve_config, train
+    from gantool.training.config import build_config, resolve_config
+    from gantool.training.run import train
 
     monkeypatch.chdir(tmp_path)
     settings = {"data": "ring", "data_opt": {"n": 256}, "batch_size": 32, "device": "cpu", "steps": 2, "gen_opt": {"hidden": 8}}
@@ -299,12 +300,12 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path, site
     assert "the checkpoint of step 5 is kept: resume with a lower learning rate (gantool train --resume r --lr ...)" in lines[0]
     run = tmp_path / "r"
     assert checkpoint_step(run) == 5
-    for name in (ckpt.CHECKPOINT, "G.safetensors", "D.safetensors"):
+    for name in (CHECKPOINT, "G.safetensors", "D.safetensors"):
         tensors, meta = ckpt.load_tensors(run / name)
         assert json.loads(meta["step"]) == 5
         assert all(t.isfinite().all() for t in tensors.values() if t.is_floating_point()), name
     if mode == "loss":  # the advice works: the resumed run takes the new learning rate
         proc = cli("train", "--resume", "r", "--lr", "1e-4", "--steps", "8", cwd=tmp_path, env=site_env)
         assert proc.returncode == 0, proc.stderr
-        groups = json.loads(ckpt.read_metadata(run / ckpt.CHECKPOINT)["opt_g"])["param_groups"]
+        groups = json.loads(ckpt.read_metadata(run / CHECKPOINT)["opt_g"])["param_groups"]
         assert [g["lr"] for g in groups] == [1e-4]
