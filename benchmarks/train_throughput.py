@@ -1,24 +1,40 @@
-"""How fast gantool trains and samples, next to the seeds' loop and the hardware's ceiling.
+"""How fast gantool trains and samples, next to seed 001's loop and the hardware's ceiling: median and range over repeats.
 
-    python benchmarks/train_throughput.py [--device cpu|cuda] [--steps 600] [--root ../shared/data] [--variants]
+    python benchmarks/train_throughput.py --root DIR [--device cpu|cuda] [--steps 3000] [--repeats 5]
+        [--parts loop,whole,sampling] [--variants] [--json figures.json]
 
-In one process, on one device:
-1. seed 001's loop as it stands (benchmarks/seed001_reference.py: DataLoader, ToTensor and
-   Normalize per image, sigmoid + BCELoss, batch 100, Adam 2e-4);
-2. ``gantool train`` with the same architecture (``mlp``), batch size, loss and steps;
-3. a plain float32 matrix product, the ceiling;
-then ``gantool sample -n 10000`` through onnx and torch (samples/s, in process) and the
-whole-process wall time of ``gantool sample -n 64`` through each (cold start).
+DIR holds MNIST/raw (torchvision's layout). Every measurement runs ``--repeats`` times (at least 5
+for a figure worth quoting), seed 001's loop and gantool taking turns (seed, gantool, seed,
+gantool, ...), so a machine that gets busier or quieter weighs on both alike. Each figure is
+printed as the median and the range (min – max) over the repeats, in a markdown table, with the
+date, the machine, the software and this command.
 
-Throughput is measured as a difference of two runs (``steps`` and ``2 * steps``), so
-fixed costs such as start-up, building the models and the last checkpoint cancel out.
+Parts (``--parts``, all by default):
+
+loop
+    Throughput inside the training loop, in one process: seed 001's loop as it stands
+    (benchmarks/seed001_reference.py: DataLoader, ToTensor and Normalize per image, sigmoid +
+    BCELoss, batch 100, Adam 2e-4) and ``gantool.train`` with the same architecture (``mlp``),
+    batch size, loss, learning rate and betas; their ratio; the ceiling (a 2048x2048 float32
+    matrix product, timed in the same round) and gantool's share of it (FLOPs of a step counted
+    by PyTorch). Throughput is the difference of two runs, ``--steps / 2`` and ``--steps`` steps
+    long, so fixed costs (start-up, building the models, loading the data, the last checkpoint)
+    cancel out and what remains is the steady loop over the run's second half.
+    ``--variants`` adds ``--amp bf16`` and ``--compile`` runs of gantool to each round.
+whole
+    Whole-process wall time: ``python benchmarks/seed001_reference.py --steps N --out DIR``
+    against ``gantool train --data mnist --batch-size 100 --steps N --gen mlp --lr 2e-4 ...``
+    with gantool's default checkpoint, sample and log intervals, each as a subprocess, timed
+    from start to exit (interpreter start, imports, data loading and writing the run included).
+sampling
+    ``gantool`` sampling through onnxruntime and through torch: samples/s in process
+    (10,000 samples) and the whole-process wall time of ``gantool sample -n 64`` (cold start).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
+import json
 import subprocess
 import sys
 import tempfile
@@ -29,21 +45,30 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
+from report import Figure, figures_table, header  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
+import gantool  # noqa: E402
 from gantool.training.config import build_config  # noqa: E402
-from gantool.training.loop import train  # noqa: E402
 
 BATCH = 100
+PARTS = ("loop", "whole", "sampling")
+GANTOOL = str(Path(sys.executable).parent / "gantool")
 
 
-def reference_images_per_second(root: Path, steps: int, device: str) -> float:
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+# --- inside the loop --------------------------------------------------------------------------------------------
+
+
+def reference_seconds(root: Path, steps: int, device: str) -> float:
+    """Seconds of seed 001's loop alone (its own timer: data loading included, set-up not)."""
     from seed001_reference import train_reference
 
-    train_reference(root, steps=20, device=device)  # warm-up: first-touch allocations, cuDNN/cuBLAS handles
-    short = train_reference(root, steps=steps, device=device)
-    long = train_reference(root, steps=2 * steps, device=device)
-    return steps * BATCH / (long.seconds - short.seconds)
+    return train_reference(root, steps=steps, device=device).seconds
 
 
 def gantool_settings(root: Path | None, steps: int, device: str, **extra: object) -> dict:
@@ -53,11 +78,12 @@ def gantool_settings(root: Path | None, steps: int, device: str, **extra: object
         "loss": "nonsat",
         "batch_size": BATCH,
         "lr": 2e-4,
+        "beta1": 0.9,  # seed 001's Adam: torch's default betas
         "steps": steps,
         "device": device,
         "log_every": 100,
-        "sample_every": 10 * steps,
-        "ckpt_every": 10 * steps,
+        "sample_every": 10 * steps,  # no sample grid inside the timed loop
+        "ckpt_every": 10 * steps,  # nor checkpoints: only the one at the end, which cancels out
         **data,
         **extra,
     }
@@ -66,17 +92,19 @@ def gantool_settings(root: Path | None, steps: int, device: str, **extra: object
 def gantool_seconds(root: Path | None, steps: int, device: str, work: Path, **extra: object) -> float:
     cfg = build_config(gantool_settings(root, steps, device, **extra))
     started = time.perf_counter()
-    train(cfg, run_dir=work / f"run-{steps}-{time.monotonic_ns()}")
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    gantool.train(cfg, run_dir=work / f"run-{steps}-{time.monotonic_ns()}")
+    sync(device)
     return time.perf_counter() - started
 
 
-def gantool_images_per_second(root: Path | None, steps: int, device: str, work: Path, **extra: object) -> float:
-    gantool_seconds(root, 20, device, work, **extra)  # warm-up (and compilation, where asked for)
-    short = gantool_seconds(root, steps, device, work, **extra)
-    long = gantool_seconds(root, 2 * steps, device, work, **extra)
-    return steps * BATCH / (long - short)
+def images_per_second(timer, steps: int) -> float:  # type: ignore[no-untyped-def]
+    """Throughput over the second half of a ``steps``-step run: the difference of a half run and a whole one."""
+    half = steps // 2
+    short = timer(half)
+    long = timer(steps)
+    if long <= short:
+        raise RuntimeError(f"a {steps}-step run took {long:.2f} s, no longer than a {half}-step one ({short:.2f} s): use more --steps")
+    return (steps - half) * BATCH / (long - short)
 
 
 def flops_per_step(root: Path | None, device: str, work: Path) -> float:
@@ -93,84 +121,168 @@ def matmul_gflops(device: str, n: int = 2048, repeat: int = 20) -> float:
     a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     for _ in range(3):
         a @ b
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    sync(device)
     started = time.perf_counter()
     for _ in range(repeat):
         a @ b
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    sync(device)
     return 2 * n**3 * repeat / (time.perf_counter() - started) / 1e9
 
 
-def sampling(work: Path, device: str) -> dict[str, float]:
-    """Samples per second in process, and the cold-start wall time of a whole `gantool sample -n 64`."""
+def loop_part(root: Path, steps: int, repeats: int, device: str, work: Path, variants: bool) -> list[Figure]:
+    cuda = device.startswith("cuda")
+    ref = Figure("seed 001's loop, in the loop", "images/s")
+    ours = Figure("`gantool train`, in the loop", "images/s")
+    ratio = Figure("gantool / seed 001's loop, in the loop", "×", target="≥ 30×" if cuda else "≥ 4×", fmt=".2f")
+    ceiling = Figure("matmul ceiling (2048×2048 float32)", "GFLOP/s", fmt=",.1f")
+    effective = Figure("gantool's effective arithmetic", "GFLOP/s", fmt=",.1f")
+    share = Figure("gantool's share of the matmul ceiling", "%", target="" if cuda else "≥ 60%", fmt=".0f")
+    extras = {"--amp bf16": {"amp": "bf16"}, "--compile": {"compile": True}} if variants else {}
+    variant_speed = {flag: Figure(f"`gantool train {flag}`, in the loop", "images/s") for flag in extras}
+    variant_ratio = {flag: Figure(f"`{flag}` / gantool's default", "×", fmt=".2f") for flag in extras}
+
+    def gantool_timer(**extra: object):  # type: ignore[no-untyped-def]
+        return lambda n: gantool_seconds(root, n, device, work, **extra)
+
+    # warm-ups, not timed: first-touch allocations, cuBLAS handles, the page cache, compilation where asked for
+    reference_seconds(root, 20, device)
+    gantool_seconds(root, 20, device, work)
+    for extra in extras.values():
+        gantool_seconds(root, 20, device, work, **extra)
+    flops = flops_per_step(root, device, work)
+
+    for r in range(repeats):
+        seed_rate = images_per_second(lambda n: reference_seconds(root, n, device), steps)
+        our_rate = images_per_second(gantool_timer(), steps)
+        gflops = matmul_gflops(device)
+        ref.add(seed_rate)
+        ours.add(our_rate)
+        ratio.add(our_rate / seed_rate)
+        ceiling.add(gflops)
+        effective.add(flops * our_rate / BATCH / 1e9)
+        share.add(100 * flops * our_rate / BATCH / 1e9 / gflops)
+        line = f"round {r + 1}/{repeats}: seed {seed_rate:,.0f}, gantool {our_rate:,.0f} images/s, matmul {gflops:,.1f} GFLOP/s"
+        for flag, extra in extras.items():
+            rate = images_per_second(gantool_timer(**extra), steps)
+            variant_speed[flag].add(rate)
+            variant_ratio[flag].add(rate / our_rate)
+            line += f", {flag} {rate:,.0f}"
+        print(line, file=sys.stderr, flush=True)
+    step_flops = Figure("FLOPs of one gantool step (counted by PyTorch)", "MFLOP", values=[flops / 1e6])
+    return [ref, ours, ratio, ceiling, effective, share, step_flops, *variant_speed.values(), *variant_ratio.values()]
+
+
+# --- whole processes ----------------------------------------------------------------------------------------------
+
+
+def timed_process(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
+    return seconds
+
+
+def whole_commands(root: Path, steps: int, device: str, work: Path, r: int) -> tuple[list[str], list[str]]:
+    seed = [sys.executable, str(HERE / "seed001_reference.py"), "--root", str(root), "--steps", str(steps), "--device", device]
+    seed += ["--out", str(work / f"seed-whole-{r}")]
+    ours = [GANTOOL, "train", "--data", "mnist", "--data-opt", f"root={root}", "--batch-size", str(BATCH), "--steps", str(steps)]
+    ours += ["--gen", "mlp", "--loss", "nonsat", "--lr", "2e-4", "--beta1", "0.9", "--device", device]
+    ours += ["--run-dir", str(work / f"whole-{r}")]
+    return seed, ours
+
+
+def whole_part(root: Path, steps: int, repeats: int, device: str, work: Path) -> list[Figure]:
+    seed_fig = Figure(f"seed 001's script, whole process ({steps} steps)", "s", fmt=".1f")
+    ours_fig = Figure(f"`gantool train`, whole process ({steps} steps, default intervals)", "s", fmt=".1f")
+    ratio = Figure("seed 001's wall time / gantool's", "×", target="≥ 3×", fmt=".2f")
+    seed_cmd, ours_cmd = whole_commands(root, steps, device, work, 0)
+    print("whole process, seed 001: " + " ".join(seed_cmd), file=sys.stderr)
+    print("whole process, gantool : " + " ".join(ours_cmd), file=sys.stderr)
+    for r in range(repeats):
+        seed_cmd, ours_cmd = whole_commands(root, steps, device, work, r)
+        seed_s = timed_process(seed_cmd)
+        ours_s = timed_process(ours_cmd)
+        seed_fig.add(seed_s)
+        ours_fig.add(ours_s)
+        ratio.add(seed_s / ours_s)
+        print(f"round {r + 1}/{repeats}: seed {seed_s:.1f} s, gantool {ours_s:.1f} s", file=sys.stderr, flush=True)
+    return [seed_fig, ours_fig, ratio]
+
+
+# --- sampling -----------------------------------------------------------------------------------------------------
+
+
+def sampling_part(repeats: int, device: str, work: Path) -> list[Figure]:
+    """Samples per second in process, and the cold-start wall time of a whole `gantool sample -n 64`; onnx and torch take turns."""
     from gantool.core import latents
     from gantool.inference.export import export_onnx
     from gantool.inference.sampling import open_generator
 
     run = work / "sample-run"
-    train(build_config(gantool_settings(None, 200, device)), run_dir=run)
+    gantool.train(build_config(gantool_settings(None, 200, device)), run_dir=run)
     export_onnx(run, run / "G.onnx")
-    figures: dict[str, float] = {}
-    for runtime, model in (("onnx", run / "G.onnx"), ("torch", run)):
-        generator = open_generator(runtime, model, device)
-        z = latents.draw(10_000, generator.info.latent_dim, generator.info.latent, 0)
-        generator(z[:256], 256)
-        times = []
-        for _ in range(3):
+    models = {"onnx": run / "G.onnx", "torch": run}
+    generators = {runtime: open_generator(runtime, model, device) for runtime, model in models.items()}
+    speed = {runtime: Figure(f"`gantool sample -n 10000` through {runtime}, in process", "samples/s") for runtime in models}
+    cold = {runtime: Figure(f"whole `gantool sample -n 64` through {runtime} (cold start)", "s", fmt=".2f") for runtime in models}
+    cold_ratio = Figure("onnx cold start / torch cold start", "×", target="≤ 0.3×", fmt=".2f")
+    z = {}
+    for runtime, generator in generators.items():
+        z[runtime] = latents.draw(10_000, generator.info.latent_dim, generator.info.latent, 0)
+        generator(z[runtime][:256], 256)  # warm-up
+    for _ in range(repeats):
+        walls = {}
+        for runtime, generator in generators.items():
             started = time.perf_counter()
-            generator(z, 256)
-            times.append(time.perf_counter() - started)
-        figures[f"{runtime} samples/s"] = 10_000 / min(times)
-        walls = []
-        for _ in range(3):
-            started = time.perf_counter()
-            cmd = [str(Path(sys.executable).parent / "gantool"), "sample", "--runtime", runtime, "--model", str(model), "-n", "64"]
+            generator(z[runtime], 256)
+            speed[runtime].add(10_000 / (time.perf_counter() - started))
+            cmd = [GANTOOL, "sample", "--runtime", runtime, "--model", str(models[runtime]), "-n", "64"]
             cmd += ["--device", device, "--out", str(work / f"cold-{runtime}.png"), "--seed", "1"]
-            subprocess.run(cmd, check=True, capture_output=True)
-            walls.append(time.perf_counter() - started)
-        figures[f"{runtime} cold start s"] = statistics.median(walls)
-    return figures
+            walls[runtime] = timed_process(cmd)
+            cold[runtime].add(walls[runtime])
+        cold_ratio.add(walls["onnx"] / walls["torch"])
+    return [*speed.values(), *cold.values(), cold_ratio]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, required=True, help="folder holding MNIST/raw (torchvision's layout)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--steps", type=int, default=None, help="steps per timed run (default: 600 on CPU, 3000 on CUDA)")
-    parser.add_argument("--root", type=Path, default=HERE.parent.parent / "shared" / "data", help="folder with MNIST/raw")
-    parser.add_argument("--skip-sampling", action="store_true")
-    parser.add_argument("--variants", action="store_true", help="also time --amp bf16 and --compile (how the defaults were chosen)")
+    parser.add_argument("--steps", type=int, default=3000, help="steps of a run (default 3000; the loop part times the second half)")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of every measurement (default 5: at least 5 to quote)")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"which parts, comma-separated: {', '.join(PARTS)} (default: all)")
+    parser.add_argument("--variants", action="store_true", help="loop part: also time --amp bf16 and --compile")
+    parser.add_argument("--json", type=Path, help="also write every figure (all values, median, min, max) here")
     args = parser.parse_args()
-    steps = args.steps or (3000 if args.device.startswith("cuda") else 600)
-    root = args.root if (args.root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists() else None
-    if root is None:
-        sys.exit(f"MNIST is not under {args.root}; pass --root DIR holding MNIST/raw (the reference loop needs torchvision's MNIST)")
-    cpu = f"CPU, {os.cpu_count()} cores, {torch.get_num_threads()} threads"
-    device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else cpu
-    print(f"device: {device_name}; torch {torch.__version__}; batch {BATCH}; {steps} steps per timed run")
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    if unknown := sorted(set(parts) - set(PARTS)):
+        parser.error(f"unknown part(s) {', '.join(unknown)}: choose from {', '.join(PARTS)}")
+    if args.steps < 4 or args.repeats < 1:
+        parser.error("--steps must be at least 4 and --repeats at least 1")
+    if not (args.root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists():
+        sys.exit(f"MNIST is not under {args.root}: pass --root DIR holding MNIST/raw/train-images-idx3-ubyte (torchvision's layout)")
+    root = args.root.resolve()
+    notes = [f"batch {BATCH}; {args.steps} steps a run; {args.repeats} rounds, seed 001 and gantool taking turns"]
+    notes[0] += f"; parts: {', '.join(parts)}"
+    if args.repeats < 5:
+        notes.append(f"only {args.repeats} round(s): a smoke run, not figures to quote (quote runs with --repeats 5 or more)")
+    print(header(args.device, notes), flush=True)
 
-    with tempfile.TemporaryDirectory() as tmp:
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="gantool-bench-") as tmp:
         work = Path(tmp)
-        ref = reference_images_per_second(root, steps, args.device)
-        ours = gantool_images_per_second(root, steps, args.device, work)
-        flops = flops_per_step(root, args.device, work)
-        ceiling = matmul_gflops(args.device)
-        effective = flops * ours / BATCH / 1e9
-        print(f"seed 001 reference loop : {ref:12,.0f} images/s")
-        print(f"gantool train           : {ours:12,.0f} images/s   ({ours / ref:.1f}x the reference)")
-        print(f"  {flops / 1e6:.0f} MFLOP per step -> {effective:.1f} GFLOP/s = {effective / ceiling:.0%} of the matmul ceiling")
-        print(f"matmul ceiling          : {ceiling:12.1f} GFLOP/s (2048x2048 float32)")
-        if args.variants:
-            for flag, extra in (("--amp bf16", {"amp": "bf16"}), ("--compile", {"compile": True})):
-                fast = gantool_images_per_second(root, steps, args.device, work, **extra)
-                print(f"gantool train {flag:10}: {fast:12,.0f} images/s   ({fast / ours:.2f}x the default)")
-        if not args.skip_sampling:
-            figures = sampling(work, args.device)
-            for key, value in figures.items():
-                print(f"sample {key:18}: {value:12,.2f}")
-            ratio = figures["onnx cold start s"] / figures["torch cold start s"]
-            print(f"onnx cold start / torch cold start: {ratio:.2f}")
+        if "loop" in parts:
+            figures += loop_part(root, args.steps, args.repeats, args.device, work, args.variants)
+        if "whole" in parts:
+            figures += whole_part(root, args.steps, args.repeats, args.device, work)
+        if "sampling" in parts:
+            figures += sampling_part(args.repeats, args.device, work)
+    print()
+    print(figures_table(figures))
+    if args.json:
+        args.json.write_text(json.dumps({"device": args.device, "figures": [f.as_dict() for f in figures]}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
