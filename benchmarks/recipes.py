@@ -160,7 +160,8 @@ def main() -> None:
         sys.exit(1)
     print()
     print(markdown_table(["recipe", "figure", "median", "range (min – max)", "seeds", "per seed"], rows))
-    print(f"\nall recipes: {time.perf_counter() - started:.0f} s")
+    print("\n-: not defined for that seed (reverse KL needs at least one high-quality sample); medians leave it out")
+    print(f"all recipes: {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "runs": every_run}, indent=2) + "\n")
 
