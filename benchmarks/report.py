@@ -14,6 +14,7 @@ import statistics
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -98,7 +99,10 @@ def load_average() -> str:
 
 def command_line() -> str:
     """The command as typed, relative to the repository root, so a reader can rerun it."""
-    return shlex.join(["python", *sys.argv])
+    script = Path(sys.argv[0]).resolve()
+    repo = Path(__file__).resolve().parent.parent
+    shown = str(script.relative_to(repo)) if script.is_relative_to(repo) else sys.argv[0]
+    return shlex.join(["python", shown, *sys.argv[1:]])
 
 
 def header(device: str = "cpu", extra: Sequence[str] = ()) -> str:
