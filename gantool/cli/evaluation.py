@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gantool.cli.console import err, out
+from gantool.cli.inference import EMA_HELP
 from gantool.training.preflight import need_torch
 
 
@@ -23,10 +24,7 @@ def eval_command(
     ] = None,
     n: Annotated[int | None, typer.Option("-n", min=10, help="Samples to draw (default: 10,000 images, 2,500 points).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the latents drawn.")] = 0,
-    ema: Annotated[
-        bool,
-        typer.Option("--ema/--no-ema", help="Use the run's weight average (G_ema.safetensors) when it has one; --no-ema takes the raw G."),
-    ] = True,
+    ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=EMA_HELP, show_default=False)] = None,
     mnist_root: Annotated[
         Path | None, typer.Option(help="Folder with MNIST/raw: train the metrics' classifier on MNIST's 60,000 (default for MNIST runs).")
     ] = None,
@@ -34,7 +32,8 @@ def eval_command(
 ) -> None:
     """Score a generator: Fréchet distance, Inception-style score, precision/recall, digit shares, D's accuracy, modes of 2-D sets."""
     need_torch()
-    from gantool.evaluation.runner import evaluate_path, table, write_report
+    from gantool.evaluation.report import table, write_report
+    from gantool.evaluation.runner import evaluate_path
 
     names = [m for item in metrics or [] for m in item.split(",") if m.strip()] or None
     target = run if run is not None else Path("runs/latest")

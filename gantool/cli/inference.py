@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def export(
     run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).", show_default=False)] = None,
     onnx: Annotated[Path | None, typer.Option("--onnx", help="Where to write the model (default: RUN/G.onnx).")] = None,
-    ema: Annotated[bool, typer.Option("--ema/--no-ema", help=EMA_HELP)] = True,
+    ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=EMA_HELP, show_default=False)] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
 ) -> None:
     """Export a run's generator to ONNX, with what a sampler needs as metadata; checked against PyTorch before it is kept."""

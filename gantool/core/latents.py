@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from gantool.core.errors import GantoolError
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 PRIORS = ("normal", "uniform")
@@ -22,6 +21,8 @@ PRIORS = ("normal", "uniform")
 
 def draw(n: int, dim: int, prior: str, seed: int) -> np.ndarray:
     """``n`` latents of size ``dim`` as float32: N(0, I) for ``normal``, U(-1, 1) for ``uniform``."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     if prior == "normal":
         return rng.standard_normal((n, dim), dtype=np.float32)
@@ -53,6 +54,8 @@ def walks(count: int, steps: int, dim: int, prior: str, seed: int) -> np.ndarray
     of the ball, where the generator never saw a latent. A uniform prior fills
     its cube, so a straight line stays in it.
     """
+    import numpy as np
+
     ends = draw(2 * count, dim, prior, seed).astype(np.float64)
     a, b = ends[:count, None, :], ends[count:, None, :]
     t = np.linspace(0.0, 1.0, steps)[None, :, None]

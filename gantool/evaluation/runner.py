@@ -14,7 +14,6 @@ from typing import Any
 from gantool.core.errors import GantoolError
 from gantool.evaluation.classifier import mnist_root_in
 from gantool.evaluation.context import EvalContext
-from gantool.evaluation.report import summary, table, write_report  # noqa: F401  (temporary: cli and training import these from here)
 
 POINTS_N = 2500  # 2-D sets: the PacGAN paper's sample count
 IMAGES_N = 10_000  # images: as many as the reference digits
@@ -76,7 +75,7 @@ def evaluate_path(
     metrics: list[str] | None = None,
     n: int | None = None,
     seed: int = 0,
-    ema: bool = True,
+    ema: bool | None = None,
     mnist_root: str | None = None,
     console: Any = None,
 ) -> tuple[dict[str, Any], Path]:

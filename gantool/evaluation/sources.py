@@ -57,7 +57,7 @@ def module_source(
     return SampleSource(describe, data, tuple(data_shape), draw, **extra)
 
 
-def torch_source(path: Path, ema: bool = True) -> SampleSource:
+def torch_source(path: Path, ema: bool | None = None) -> SampleSource:
     """A run folder (the generator ``inference.loading.generator_file`` picks for it) or one G*.safetensors file."""
     from gantool.inference.loading import generator_file, load_generator_file
 
@@ -97,7 +97,7 @@ def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:
     return folder if (folder / WEIGHTS).is_file() else None, config
 
 
-def open_source(path: str | Path, ema: bool = True) -> SampleSource:
+def open_source(path: str | Path, ema: bool | None = None) -> SampleSource:
     """The sample source a user names: a run folder, a G*.safetensors file or a G.onnx file."""
     from gantool.store.runs import resolve_run
 

@@ -6,8 +6,8 @@ import platform
 from importlib import metadata
 from typing import Any
 
-from gantool.core.version import __version__
 from gantool.core import devices as gpu
+from gantool.core.version import __version__
 
 TRAIN_HINT = 'training and export need it: pip install "gantool[train]"'
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gantool.core.version import __version__
 from gantool.core.errors import GantoolError
-from gantool.inference.loading import generator_file, load_generator_file, reference_points
-from gantool.core.runmeta import ModelInfo
 from gantool.core.paths import check_writable
+from gantool.core.runmeta import ModelInfo
+from gantool.core.version import __version__
+from gantool.inference.loading import generator_file, load_generator_file, reference_points
 from gantool.store.runs import resolve_run
 
 if TYPE_CHECKING:
@@ -58,12 +58,12 @@ def export_onnx(
     run: str | Path | None = None,
     out: str | Path | None = None,
     *,
-    ema: bool = True,
+    ema: bool | None = None,
     opset: int = DEFAULT_OPSET,
     tolerance: float = TOLERANCE,
 ) -> ExportReport:
-    """Write ``RUN/G.onnx`` (or ``out``) from the run's generator, checked: its weight average when it has one,
-    unless ``ema`` is False (``--no-ema``), then G.safetensors."""
+    """Write ``RUN/G.onnx`` (or ``out``) from the generator the run means (``generator_file``: its weight
+    average when it has one; ``ema=False`` takes the raw G), checked before it is kept."""
     for module in ("torch", "safetensors", "onnx", "onnxscript"):
         if importlib.util.find_spec(module) is None:
             raise GantoolError(f"{module} is not installed; {EXTRA}")

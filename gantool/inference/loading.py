@@ -25,17 +25,22 @@ REFERENCE_COUNT = 1000
 RUN_REMEDY = "point at a run folder written by 'gantool train'"
 
 
-def generator_file(run_dir: Path, ema: bool = True) -> Path:
+def generator_file(run_dir: Path, ema: bool | None = None) -> Path:
     """The generator a run means, one rule for export, sampling and evaluation: its weight average
-    (G_ema.safetensors, written by ``train --ema``) when it has one, unless ``ema`` is False; else G.safetensors."""
-    averaged = run_dir / EMA_WEIGHTS
-    path = averaged if ema and averaged.is_file() else run_dir / WEIGHTS
+    (G_ema.safetensors, written by ``train --ema``) when it has one, else G.safetensors.
+
+    ``ema=False`` (``--no-ema``) takes G.safetensors; ``ema=True`` (``--ema``) insists on the average.
+    """
+    averaged, raw = run_dir / EMA_WEIGHTS, run_dir / WEIGHTS
+    if ema and not averaged.is_file():
+        raise GantoolError(f"{run_dir} has no averaged weights ({EMA_WEIGHTS}): train with 'gantool train --ema', or leave out --ema")
+    path = averaged if ema is not False and averaged.is_file() else raw
     if not path.is_file():
         raise GantoolError(f"{run_dir} has no {WEIGHTS}: {RUN_REMEDY}")
     return path
 
 
-def load_generator(run: str | Path | None = None, *, ema: bool = True, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo, Path]:
+def load_generator(run: str | Path | None = None, *, ema: bool | None = None, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo, Path]:
     """The run's generator (see ``generator_file``) in inference mode; returns (G, its info, the weights file).
 
     Inference mode matters beyond speed: BatchNorm uses its running statistics
@@ -48,8 +53,8 @@ def load_generator(run: str | Path | None = None, *, ema: bool = True, device: A
 
 def load_generator_file(path: Path, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo]:
     """G from one ``G*.safetensors`` file, rebuilt through the registry from its own metadata, in inference mode."""
-    from gantool.store import tensors as ckpt
     from gantool.plugins.registry import get_registry
+    from gantool.store import tensors as ckpt
 
     tensors, meta = ckpt.load_tensors(path)
     info = ModelInfo.from_metadata(meta, str(path), RUN_REMEDY)
@@ -70,14 +75,15 @@ def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUN
     import numpy as np
     import torch
 
-    from gantool.store.toml import read_toml
+    from gantool.plugins.data import as_data
     from gantool.plugins.registry import get_registry
+    from gantool.store.toml import read_toml
 
     if info.data_shape != (2,):
         return None
     try:
         cfg = read_toml(run_dir / "config.toml")
-        data = get_registry().create("dataset", cfg.get("data", info.data), **cfg.get("data_opt", {}))
+        data = as_data(get_registry().create("dataset", cfg.get("data", info.data), **cfg.get("data_opt", {}))).train
     except GantoolError:
         return None
     if not isinstance(data, torch.Tensor) or tuple(data.shape[1:]) != (2,):
@@ -89,7 +95,7 @@ def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUN
 class TorchGenerator:
     """A run's generator in PyTorch with the same call as ``OnnxGenerator``: numpy latents in, numpy data out."""
 
-    def __init__(self, run: str | Path | None = None, device: str = "auto", ema: bool = True) -> None:
+    def __init__(self, run: str | Path | None = None, device: str = "auto", ema: bool | None = None) -> None:
         self.run_dir = resolve_run(run)
         path = generator_file(self.run_dir, ema)  # a missing file is reported before torch takes its seconds to import
         self.device = torch_device(device)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gantool.core.errors import GantoolError
-from gantool.core.runmeta import ModelInfo
 from gantool.core.paths import check_writable
+from gantool.core.runmeta import ModelInfo
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,8 +55,8 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
                 "--ema/--no-ema choose a run's weights for --runtime torch; an ONNX file holds the weights it was exported with "
                 "(gantool export --no-ema exports the raw G)"
             )
-        from gantool.store.runs import resolve_run
         from gantool.inference.onnx_runtime import OnnxGenerator
+        from gantool.store.runs import resolve_run
 
         return OnnxGenerator(Path(model) if model is not None else resolve_run(None) / "G.onnx", device)
     if runtime == "torch":
@@ -68,7 +68,7 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
             raise GantoolError(f"--runtime torch samples a run folder, not the file {model}: pass --model RUN, or use --runtime onnx")
         from gantool.inference.loading import TorchGenerator
 
-        return TorchGenerator(model, device, ema is not False)
+        return TorchGenerator(model, device, ema)
     raise GantoolError(f"--runtime must be {' or '.join(RUNTIMES)}, got {runtime!r}")
 
 

@@ -16,15 +16,15 @@ from typing import Any
 
 import pluggy
 
-from gantool.core.version import __version__
-from gantool.plugins import hookspecs
 from gantool.core.errors import GantoolError, first_line
 from gantool.core.options import check_options
+from gantool.core.version import __version__
+from gantool.plugins import hookspecs
 
 GROUP = "gantool"
 
 # Modules of gantool's own components: registered exactly like a third-party plugin.
-BUILTIN_MODULES = ("gantool.plugins.builtin.models", "gantool.plugins.builtin.losses", "gantool.plugins.builtin.datasets", "gantool.plugins.builtin.metrics")
+BUILTIN_MODULES = tuple(f"gantool.plugins.builtin.{name}" for name in ("models", "losses", "datasets", "metrics"))
 
 # hook name -> component kind
 HOOKS = {

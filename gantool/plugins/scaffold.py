@@ -190,9 +190,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from gantool.core.errors import GantoolError
-from gantool.plugins.registry import Registry
-from gantool.training.loop import resolve_config, train
+from gantool import GantoolError, Registry, resolve_config, train
 
 NAME = "$name"
 DISTRIBUTION = "$distribution"

@@ -41,7 +41,7 @@ class RankState:
     perm: torch.Tensor | None = None  # the data order of the current epoch, when the data is held on the device
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
-        named = {"rng.torch": self.torch_rng, "rng.data": self.data_rng, "rng.latent": self.latent_rng}
+        named: dict[str, torch.Tensor | None] = {"rng.torch": self.torch_rng, "rng.data": self.data_rng, "rng.latent": self.latent_rng}
         named |= {"rng.cuda": self.cuda_rng, "data.perm": self.perm}
         return {k: v for k, v in named.items() if v is not None}
 

@@ -59,10 +59,10 @@ class Evaluations:
 
     def due(self, step: int) -> bool:
         every = self.run.cfg.eval_every
-        return bool(every) and (step % every == 0 or step == self.run.steps)
+        return every is not None and (step % every == 0 or step == self.run.steps)
 
     def __call__(self, step: int) -> dict[str, Any]:
-        from gantool.evaluation.runner import summary
+        from gantool.evaluation.report import summary
 
         figures: dict[str, Any] = self.scores(self.run.nets.shown, step)
         self.run.console.print(f"step {step}: {summary(figures)}")

@@ -179,7 +179,7 @@ ROWS = [
     Bad(("train", "--lr-decay", "1.5"), "--lr-decay must be a fraction of the run in [0, 1]"),
     Bad(("train", "--seed", "-1"), "--seed must be a whole number from 0 to 9223372036854775807"),
     Bad(("train", "--seed", "99999999999999999999"), "--seed must be a whole number from 0 to"),
-    Bad(("train", "--device", "cuda:x"), "--device must be auto, cpu or cuda (cuda:N for one GPU of several)"),
+    Bad(("train", "--device", "cuda:x"), "--device must be auto, cpu, cuda or cuda:N, got 'cuda:x'"),
     Bad(("train", "--loss-opt", "label_smoothing=1.5"), "label_smoothing must be a number in [0, 1)"),
     Bad(("train", *RING[:2], "--data-opt", "n=0"), "n must be a positive number of samples"),
     # train: config files

@@ -90,7 +90,7 @@ BAD = [
     (("train", "--lr", "nan"), "--lr must be greater than 0"),
     (("train", "--beta1", "1.5"), "--beta1 must be in [0, 1)"),
     (("train", "--latent", "cauchy"), "--latent must be normal or uniform"),
-    (("train", "--device", "tpu"), "--device must be auto, cpu or cuda"),
+    (("train", "--device", "tpu"), "--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
     (("train", "--steps", "ten"), "Invalid value for '--steps'"),
     (("train", "--config", "missing.toml"), "config file missing.toml does not exist"),
     (("train", "--resume", "runs/none"), "run runs/none does not exist"),

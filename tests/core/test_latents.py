@@ -59,7 +59,7 @@ infos = st.builds(
     data=st.text(max_size=12),
     gantool_version=st.just("1.2.3"),
     step=st.one_of(st.none(), st.integers(0, 10**6)),
-    ema=st.booleans(),
+    ema=st.one_of(st.none(), st.floats(0.001, 0.999)),
     reference=st.one_of(st.none(), st.lists(st.lists(st.floats(-1, 1), min_size=2, max_size=2), min_size=1, max_size=5)),
 )
 
@@ -87,7 +87,7 @@ def test_the_safetensors_metadata_of_a_run_reads_too():
         "step": "30",
     }
     info = ModelInfo.from_metadata(meta, "G.safetensors", "fix it")
-    assert (info.latent_dim, info.data_shape, info.options, info.step, info.ema) == (64, (1, 28, 28), {"hidden": 32}, 30, False)
+    assert (info.latent_dim, info.data_shape, info.options, info.step, info.ema) == (64, (1, 28, 28), {"hidden": 32}, 30, None)
 
 
 GOOD = {"format": "gantool", "kind": "generator", "latent_dim": "4", "latent": "normal", "data_shape": "[2]"}

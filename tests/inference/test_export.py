@@ -37,10 +37,10 @@ def test_export_writes_a_checked_model_with_what_a_sampler_needs(ring_export):
     assert (meta["latent_dim"], meta["latent"], json.loads(meta["data_shape"])) == ("8", "uniform", [2])
     assert json.loads(meta["output_range"]) == [-1.0, 1.0]
     assert (meta["component"], json.loads(meta["options"]), meta["data"]) == ("mlp-small", {}, "ring")
-    assert meta["gantool_version"] == __version__ and meta["ema"] == "false" and json.loads(meta["step"]) == 20
+    assert meta["gantool_version"] == __version__ and "ema" not in meta and json.loads(meta["step"]) == 20
     # 2-D data carries the first real points, so a sampler without torch can draw samples over the data
     reference = np.array(json.loads(meta["reference"]))
-    real = get_registry().create("dataset", "ring", n=2000)[:1000].numpy()
+    real = get_registry().create("dataset", "ring", n=2000).train[:1000].numpy()
     assert reference.shape == (1000, 2) and np.abs(reference - real).max() < 1e-4
     # one input z (batch, 8), the batch axis free
     (z,) = model.graph.input
@@ -97,11 +97,13 @@ def test_ema_exports_the_averaged_weights(ring_export, tmp_path):
     shutil.copytree(ring_export.run, run)
     tensors, meta = ckpt.load_tensors(run / "G.safetensors")
     averaged = {k: v * 0.5 if v.is_floating_point() else v for k, v in tensors.items()}
-    ckpt.save_tensors(run / "G_ema.safetensors", averaged, meta)
-    report = export_onnx(run, ema=True)
-    assert report.path == run / "G_ema.onnx" and report.source == run / "G_ema.safetensors"
+    ckpt.save_tensors(run / "G_ema.safetensors", averaged, meta | {"ema": "0.9"})
+    report = export_onnx(run)  # a run with an average means its average
+    assert report.path == run / "G.onnx" and report.source == run / "G_ema.safetensors"
     onnx_g = OnnxGenerator(report.path, device="cpu")
-    assert onnx_g.info.ema
+    assert onnx_g.info.ema == 0.9
+    raw = export_onnx(run, tmp_path / "raw.onnx", ema=False)  # --no-ema: the raw G
+    assert raw.source == run / "G.safetensors" and OnnxGenerator(raw.path, device="cpu").info.ema is None
     z = latents.draw(10, 8, "uniform", seed=1)
     with torch.no_grad():
         ema_out = torch_generator(run / "G_ema.safetensors")(torch.from_numpy(z)).numpy()

@@ -270,7 +270,7 @@ BAD = [
     (("--out", "folder.npy"), "--out folder.npy is a folder: name a file in it"),
     (("--runtime", "jax"), "--runtime must be onnx or torch, got 'jax'"),
     (("--device", "tpu"), "--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
-    (("--ema",), "--ema picks a run's weights for --runtime torch"),
+    (("--ema",), "--ema/--no-ema choose a run's weights for --runtime torch; an ONNX file holds the weights it was exported with"),
     (("--runtime", "torch", "--model", "G.onnx"), "--runtime torch samples a run folder, not the file G.onnx"),
     (("--runtime", "torch", "--ema"), "has no averaged weights (G_ema.safetensors)"),
     (("--runtime", "torch", "--model", "norun"), "norun has no G.safetensors"),

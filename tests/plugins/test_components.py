@@ -131,15 +131,17 @@ def test_losses_stay_finite_for_confident_discriminators():
 
 
 def test_digits_are_real_mnist_test_digits():
-    data = get_registry().create("dataset", "digits")
+    data = get_registry().create("dataset", "digits").train
     assert data.shape == (10000, 1, 28, 28) and data.dtype == torch.uint8
     assert data.float().mean().item() == pytest.approx(33.3, abs=1.0)  # MNIST's mean pixel value
 
 
 @pytest.mark.parametrize("name,modes,sigma", [("ring", ring_modes, 0.01 * 0.8), ("grid", grid_modes, 0.05 * 0.2)])
 def test_mode_collapse_benchmarks_follow_pacgan_geometry(name, modes, sigma):
-    data = get_registry().create("dataset", name)
+    made = get_registry().create("dataset", name)
+    data = made.train
     means, s = modes()
+    assert made.modes.means == means and made.modes.sigma == s
     assert s == pytest.approx(sigma)
     assert data.shape == (100_000, 2) and data.abs().max() <= 1.0
     centres = torch.tensor(means)
@@ -147,7 +149,9 @@ def test_mode_collapse_benchmarks_follow_pacgan_geometry(name, modes, sigma):
     assert (nearest.values < 4 * s).float().mean() > 0.999
     counts = torch.bincount(nearest.indices, minlength=len(means)).float()
     assert counts.min() > 0.8 * len(data) / len(means)  # every mode equally likely
-    assert torch.equal(data, get_registry().create("dataset", name))  # fixed samples
+    assert torch.equal(data, get_registry().create("dataset", name).train)  # fixed samples
+    held_out = made.held_out_samples()
+    assert held_out.shape == data.shape and not torch.equal(held_out, data)  # a fresh draw of the same mixture
     if name == "grid":
         assert sorted({round(m[0] / 0.2) for m in means}) == [-4, -2, 0, 2, 4]
     else:
@@ -172,10 +176,10 @@ def test_image_folder(tmp_path):
 
 
 def test_mnist_from_a_local_root(mnist_root):
-    data = get_registry().create("dataset", "mnist", root=str(mnist_root), download=False)
+    data = get_registry().create("dataset", "mnist", root=str(mnist_root), download=False).train
     assert data.shape == (60000, 1, 28, 28) and data.dtype == torch.uint8
     test = get_registry().create("dataset", "mnist", root=str(mnist_root), train=False, download=False)
-    assert torch.equal(test, get_registry().create("dataset", "digits"))  # the embedded set is MNIST's test split
+    assert torch.equal(test.train, get_registry().create("dataset", "digits").train)  # the embedded set is MNIST's test split
 
 
 def test_mnist_missing_without_download_is_a_clear_error(tmp_path):
