@@ -40,7 +40,9 @@ def generator_file(run_dir: Path, ema: bool | None = None) -> Path:
     return path
 
 
-def load_generator(run: str | Path | None = None, *, ema: bool | None = None, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo, Path]:
+def load_generator(
+    run: str | Path | None = None, *, ema: bool | None = None, device: Any = "cpu"
+) -> tuple[torch.nn.Module, ModelInfo, Path]:
     """The run's generator (see ``generator_file``) in inference mode; returns (G, its info, the weights file).
 
     Inference mode matters beyond speed: BatchNorm uses its running statistics
