@@ -1,4 +1,4 @@
-"""Project tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s light`."""
+"""Project tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s light`, `nox -s recipes`."""
 
 import sys
 from pathlib import Path
@@ -57,3 +57,11 @@ def light(session: nox.Session) -> None:
     session.run(gantool, "sample", "--interpolate", "8", "--out", "walks.png", external=True)
     same = "import numpy as np; d = abs(np.load('onnx.npy') - np.load('torch.npy')).max(); print('|onnx - torch| <=', d); assert d < 1e-5"
     session.run(python, "-c", same, external=True)
+
+
+@nox.session
+def recipes(session: nox.Session) -> None:
+    """Re-run every recipe on three seeds and print the figures the README quotes:
+    `nox -s recipes -- --root DIR_WITH_MNIST` (see benchmarks/recipes.py for --only, --seeds, --steps)."""
+    session.install("-e", ".[train]")
+    session.run("python", "benchmarks/recipes.py", *session.posargs)

@@ -126,7 +126,7 @@ class EvalContext:
     def discriminator(self) -> Any:
         """The run's D, or None for a generator without one (an ONNX file)."""
         if "D" not in self.shared:
-            from gantool.evaluation.sources import load_discriminator
+            from gantool.inference.loading import load_discriminator
 
             run_dir = self.source.run_dir
             self.shared["D"] = load_discriminator(run_dir) if run_dir is not None else None

@@ -6,7 +6,6 @@ Evaluation only ever asks a source for ``draw(n, seed)``, a numpy array
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,20 +108,3 @@ def open_source(path: str | Path, ema: bool | None = None) -> SampleSource:
     if p.suffix == ".safetensors":
         return torch_source(p, ema)
     return torch_source(resolve_run(p), ema)
-
-
-def load_discriminator(run_dir: Path) -> Any | None:
-    """The run's D (for the seeds' accuracy check), or None when the run has none."""
-    from gantool.plugins.registry import get_registry
-    from gantool.store import tensors as ckpt
-
-    file = run_dir / "D.safetensors"
-    if not file.is_file():
-        return None
-    tensors, meta = ckpt.load_tensors(file)
-    try:
-        D = get_registry().create("discriminator", meta["component"], tuple(json.loads(meta["data_shape"])), **json.loads(meta["options"]))
-    except (KeyError, ValueError) as exc:
-        raise GantoolError(f"{file} has no gantool discriminator metadata ({exc})") from None
-    ckpt.load_state(D, tensors, str(file))
-    return D.eval()

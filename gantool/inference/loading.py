@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gantool.core.devices import torch_device
 from gantool.core.errors import GantoolError
-from gantool.core.runmeta import ModelInfo
+from gantool.core.runmeta import DiscriminatorInfo, ModelInfo
 from gantool.store.runs import resolve_run
 
 if TYPE_CHECKING:
@@ -92,6 +92,21 @@ def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUN
         return None
     points = data[:count].float().numpy().astype(np.float64).round(4)
     return points.tolist()
+
+
+def load_discriminator(run_dir: Path) -> torch.nn.Module | None:
+    """The run's D in inference mode (for seed 000's accuracy check), or None when the run has none."""
+    from gantool.plugins.registry import get_registry
+    from gantool.store import tensors as ckpt
+
+    file = run_dir / "D.safetensors"
+    if not file.is_file():
+        return None
+    tensors, meta = ckpt.load_tensors(file)
+    info = DiscriminatorInfo.from_metadata(meta, str(file))
+    D = get_registry().create("discriminator", info.component, info.data_shape, **info.options)
+    ckpt.load_state(D, tensors, str(file))
+    return D.eval()
 
 
 class TorchGenerator:
