@@ -52,12 +52,29 @@ def sample(
         int | None, typer.Option(help="Walk between random latents in K steps: one walk per row.", metavar="K", show_default=False)
     ] = None,
     ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=f"With --runtime torch: {EMA_HELP}", show_default=False)] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="A conditional model's class: a number or name, several (3,5: a row each), or all (a row per class). "
+            "Without it labels are drawn uniformly; they are written beside --out.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Draw samples from a generator: an ONNX export (no torch needed) or a run's weights in PyTorch."""
     from gantool.inference.sampling import sample as draw_samples
 
     result = draw_samples(
-        n, runtime=runtime, model=model, out=out, seed=seed, device=device, batch_size=batch_size, interpolate=interpolate, ema=ema
+        n,
+        runtime=runtime,
+        model=model,
+        out=out,
+        seed=seed,
+        device=device,
+        batch_size=batch_size,
+        interpolate=interpolate,
+        ema=ema,
+        label=label,
     )
     err.print(escape(result.summary()), highlight=False, soft_wrap=True)
 

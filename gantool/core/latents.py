@@ -31,6 +31,14 @@ def draw(n: int, dim: int, prior: str, seed: int) -> np.ndarray:
     raise unknown_prior(prior)
 
 
+def draw_labels(n: int, num_classes: int, seed: int) -> np.ndarray:
+    """``n`` labels drawn uniformly from ``num_classes`` (int64), from a stream of ``seed`` of their own,
+    so a conditional generator's latents are the ones an unconditional one would draw."""
+    import numpy as np
+
+    return np.random.default_rng([seed, 1]).integers(0, num_classes, n, dtype=np.int64)
+
+
 def draw_torch(n: int, dim: int, prior: str, generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """The same priors in torch, on the training device: N(0, I), or U(-1, 1) as seed 004 draws it."""
     import torch

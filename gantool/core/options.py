@@ -55,3 +55,14 @@ def check_options(factory: Callable[..., Any], options: dict[str, Any], what: st
     if unknown:
         takes = ", ".join(accepted) if accepted else "no options"
         raise GantoolError(f"{what} does not accept option {', '.join(unknown)}; it takes: {takes}")
+
+
+def accepts(factory: Callable[..., Any], name: str) -> bool:
+    """Whether ``factory`` takes a keyword ``name`` (or any keyword): how gantool asks a plugin whether it can condition."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD or (p.name == name and p.kind is not inspect.Parameter.POSITIONAL_ONLY) for p in params
+    )

@@ -35,6 +35,11 @@ class ModelInfo:
     step: int | None = None
     ema: float | None = None  # the decay of the weight average these weights are; None for the raw G
     reference: list[list[float]] | None = None  # a sample of the real data, for scatter plots of 2-D data
+    classes: tuple[str, ...] | None = None  # a conditional generator's class names, in label order: it is called G(z, y)
+
+    @property
+    def conditional(self) -> bool:
+        return self.classes is not None
 
     @classmethod
     def from_metadata(cls, meta: Mapping[str, str], source: str, remedy: str) -> ModelInfo:
@@ -80,6 +85,9 @@ class ModelInfo:
             ema = None
         if ema is not None and not (_number(ema) and 0 < ema < 1):
             raise bad("ema", f"must be a decay in (0, 1) or absent, got {ema!r}")
+        classes = value("classes") if "classes" in meta else None
+        if classes is not None and not (isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) for c in classes)):
+            raise bad("classes", f"must be a list of at least two class names, got {classes!r}")
         reference = value("reference", []) or None
         if reference is not None and not all(isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in reference):
             raise bad("reference", "must be a list of [x, y] points")
@@ -95,6 +103,7 @@ class ModelInfo:
             step=None if step < 0 else step,
             ema=ema,
             reference=reference,
+            classes=None if classes is None else tuple(classes),
         )
 
     def to_metadata(self) -> dict[str, str]:
@@ -117,6 +126,8 @@ class ModelInfo:
             meta["step"] = json.dumps(self.step)
         if self.reference is not None:
             meta["reference"] = json.dumps(self.reference, separators=(",", ":"))
+        if self.classes is not None:
+            meta["classes"] = json.dumps(list(self.classes))
         return meta
 
 
@@ -138,6 +149,7 @@ class DiscriminatorInfo:
     data: str = ""
     gantool_version: str = ""
     step: int | None = None
+    num_classes: int = 0  # a conditional D's, called D(x, y)
 
     @classmethod
     def from_metadata(cls, meta: Mapping[str, str], source: str) -> DiscriminatorInfo:
@@ -147,7 +159,9 @@ class DiscriminatorInfo:
             shape, options = json.loads(meta["data_shape"]), json.loads(meta.get("options", "{}"))
             if not isinstance(shape, list) or not all(_whole(d) and d > 0 for d in shape) or not isinstance(options, dict):
                 raise ValueError("malformed data_shape or options")
-            step = json.loads(meta.get("step", "-1"))
+            step, num_classes = json.loads(meta.get("step", "-1")), json.loads(meta.get("num_classes", "0"))
+            if not _whole(num_classes) or num_classes < 0:
+                raise ValueError(f"num_classes {num_classes!r} is not a whole number")
             return cls(
                 meta["component"],
                 tuple(shape),
@@ -155,6 +169,7 @@ class DiscriminatorInfo:
                 meta.get("data", ""),
                 meta.get("gantool_version", ""),
                 step if _whole(step) and step >= 0 else None,
+                num_classes,
             )
         except (KeyError, ValueError) as exc:
             raise GantoolError(
@@ -173,4 +188,6 @@ class DiscriminatorInfo:
         }
         if self.step is not None:
             meta["step"] = json.dumps(self.step)
+        if self.num_classes:
+            meta["num_classes"] = json.dumps(self.num_classes)
         return meta

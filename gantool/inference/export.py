@@ -105,18 +105,21 @@ def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
     from gantool.core import latents
 
     example = torch.from_numpy(latents.draw(2, info.latent_dim, info.latent, seed=0))
+    # a conditional generator takes the labels as a second input, int64 (batch,), its batch axis the latents' own
+    labels = [torch.from_numpy(latents.draw_labels(2, len(info.classes), seed=0))] if info.classes is not None else []
+    batch = torch.export.Dim("batch")
     # the exporter talks (progress lines, deprecation warnings); the report says what matters
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         try:
             program = torch.onnx.export(
                 G,
-                (example,),
+                (example, *labels),
                 None,
                 dynamo=True,
-                input_names=["z"],
+                input_names=["z", "y"][: 1 + len(labels)],
                 output_names=["x"],
-                dynamic_shapes=({0: torch.export.Dim("batch")},),
+                dynamic_shapes=({0: batch},) * (1 + len(labels)),
                 opset_version=opset,
                 external_data=False,
                 verbose=False,
@@ -135,7 +138,8 @@ def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     shape = ", ".join(map(str, info.data_shape))
-    model.doc_string = f"gantool generator {info.component!r}: z (batch, {info.latent_dim}) ~ {info.latent} -> x (batch, {shape})"
+    given = f", y (batch,) int64 in 0..{len(info.classes) - 1}" if info.classes is not None else ""
+    model.doc_string = f"gantool generator {info.component!r}: z (batch, {info.latent_dim}) ~ {info.latent}{given} -> x (batch, {shape})"
     return model
 
 
@@ -163,9 +167,10 @@ def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float) ->
     worst, checked = 0.0, 0
     for seed, n in enumerate(CHECK_BATCHES):
         z = latents.draw(n, info.latent_dim, info.latent, seed)
+        y = latents.draw_labels(n, len(info.classes), seed) if info.classes is not None else None
         with torch.inference_mode():
-            expected = G(torch.from_numpy(z)).float().numpy()
-        diff = np.abs(onnx_g(z, batch_size=n) - expected)
+            expected = (G(torch.from_numpy(z)) if y is None else G(torch.from_numpy(z), torch.from_numpy(y))).float().numpy()
+        diff = np.abs(onnx_g(z, batch_size=n, labels=y) - expected)
         worst = max(worst, float(diff.max()) if np.isfinite(diff).all() else float("inf"))
         checked += n
     if not worst <= tolerance:

@@ -62,7 +62,8 @@ def load_generator_file(path: Path, device: Any = "cpu") -> tuple[torch.nn.Modul
     info = ModelInfo.from_metadata(meta, str(path), RUN_REMEDY)
     if not info.component:
         raise GantoolError(f"{path} does not name its generator component: {RUN_REMEDY}")
-    G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **info.options)
+    extra = {"num_classes": len(info.classes)} if info.classes is not None else {}
+    G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **info.options, **extra)
     ckpt.load_state(G, tensors, str(path))
     G.eval().requires_grad_(False)
     return G.to(device), info
@@ -119,15 +120,20 @@ class TorchGenerator:
         self.G, info = load_generator_file(path, self.device)
         self.info = replace(info, reference=reference_points(self.run_dir, info))
 
-    def __call__(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    def __call__(self, z: np.ndarray, batch_size: int = 256, labels: np.ndarray | None = None) -> np.ndarray:
+        """Data for latents ``z`` (and, for a conditional generator, one label per latent), as OnnxGenerator gives it."""
         import numpy as np
         import torch
 
+        from gantool.inference.onnx_runtime import check_labels
+
+        y = check_labels(labels, len(z), self.info, f"the generator of {self.run_dir}")
         out = np.empty((len(z), *self.info.data_shape), dtype=np.float32)
         with torch.inference_mode():
             for start in range(0, len(z), batch_size):
                 chunk = torch.from_numpy(np.ascontiguousarray(z[start : start + batch_size], dtype=np.float32)).to(self.device)
-                out[start : start + len(chunk)] = self.G(chunk).float().cpu().numpy()
+                given = [] if y is None else [torch.from_numpy(y[start : start + batch_size]).to(self.device)]
+                out[start : start + len(chunk)] = self.G(chunk, *given).float().cpu().numpy()
         return out
 
     @property

@@ -103,11 +103,19 @@ class OnnxGenerator:
         self.input, self.output = self._check_signature()
 
     def _check_signature(self) -> tuple[str, str]:
-        """One float input (batch, latent_dim) and an output (batch, *data_shape), as gantool export writes them."""
+        """A float input (batch, latent_dim), an int64 label input (batch,) when conditional, and an output
+        (batch, *data_shape), as gantool export writes them."""
         info, path = self.info, self.path
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
-        if len(inputs) != 1:
-            raise GantoolError(f"{path} takes {len(inputs)} inputs; a gantool generator takes one batch of latents: {REMEDY}")
+        wanted = 2 if info.conditional else 1
+        if len(inputs) != wanted:
+            takes = "a batch of latents and one of labels" if info.conditional else "one batch of latents"
+            raise GantoolError(f"{path} takes {len(inputs)} inputs; a gantool generator like it takes {takes}: {REMEDY}")
+        if info.conditional:
+            y = inputs[1]
+            if y.type != "tensor(int64)" or len(y.shape) != 1:
+                raise GantoolError(f"{path} takes labels {y.name!r} shaped {y.shape} {y.type}, not (batch,) int64: {REMEDY}")
+            self.label_input = y.name
         z = inputs[0]
         expected = f"(batch, {info.latent_dim}) float"
         fits = z.type == "tensor(float)" and len(z.shape) == 2 and not isinstance(z.shape[0], int)
@@ -120,13 +128,16 @@ class OnnxGenerator:
             raise GantoolError(f"{path} outputs {x.shape}, but its metadata says data of shape {list(info.data_shape)}: {REMEDY}")
         return z.name, x.name
 
-    def __call__(self, z: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    def __call__(self, z: np.ndarray, batch_size: int = 256, labels: np.ndarray | None = None) -> np.ndarray:
+        """Data for latents ``z`` (and, for a conditional generator, one label per latent)."""
         z = np.ascontiguousarray(z, dtype=np.float32)
+        y = check_labels(labels, len(z), self.info, str(self.path))
         out = np.empty((len(z), *self.info.data_shape), dtype=np.float32)
         for start in range(0, len(z), batch_size):
             chunk = z[start : start + batch_size]
+            feed = {self.input: chunk} if y is None else {self.input: chunk, self.label_input: y[start : start + batch_size]}
             try:
-                x = self.session.run([self.output], {self.input: chunk})[0]
+                x = self.session.run([self.output], feed)[0]
             except Exception as exc:
                 raise GantoolError(f"onnxruntime failed to run {self.path} ({first_line(exc)}): {REMEDY}") from None
             if x.shape != (len(chunk), *self.info.data_shape):
@@ -138,3 +149,20 @@ class OnnxGenerator:
     @property
     def where(self) -> str:
         return f"onnxruntime, {self.provider}"
+
+
+def check_labels(labels: np.ndarray | None, n: int, info: ModelInfo, what: str) -> np.ndarray | None:
+    """Labels as a conditional generator takes them, int64 (n,) in range; None for an unconditional one."""
+    if info.classes is None:
+        if labels is not None:
+            raise GantoolError(f"{what} is unconditional (trained without --conditional): it takes no labels; leave out --label")
+        return None
+    if labels is None:
+        raise GantoolError(f"{what} is a conditional generator: give one label per latent (gantool sample --label, or labels=...)")
+    y = np.ascontiguousarray(labels, dtype=np.int64).reshape(-1)
+    if len(y) != n:
+        raise GantoolError(f"{what}: {len(y)} labels for {n} latents; give one label per latent")
+    if len(y) and (y.min() < 0 or y.max() >= len(info.classes)):
+        bad = y[(y < 0) | (y >= len(info.classes))][0]
+        raise GantoolError(f"label {bad} is out of range: {what} has {len(info.classes)} classes, 0 to {len(info.classes) - 1}")
+    return y

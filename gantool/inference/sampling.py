@@ -33,6 +33,8 @@ class SampleResult:
     seed: int
     where: str  # runtime and device that ran the generator
     info: ModelInfo
+    labels: np.ndarray | None = None  # a conditional generator's: one per sample, or per walk
+    labels_path: Path | None = None
 
     def summary(self) -> str:
         shape = list(self.info.data_shape)
@@ -40,7 +42,8 @@ class SampleResult:
             what = f"{self.samples.shape[0]} latent walks of {self.samples.shape[1]} steps"
         else:
             what = f"{len(self.samples)} samples"
-        return f"wrote {what} of shape {shape} to {self.path} ({self.where}; seed {self.seed})"
+        labelled = f", their labels to {self.labels_path}" if self.labels_path is not None else ""
+        return f"wrote {what} of shape {shape} to {self.path}{labelled} ({self.where}; seed {self.seed})"
 
 
 def open_generator(runtime: str, model: str | Path | None, device: str = "auto", ema: bool | None = None) -> Any:
@@ -83,10 +86,16 @@ def sample(
     batch_size: int = DEFAULT_BATCH,
     interpolate: int | None = None,
     ema: bool | None = None,
+    label: str | None = None,
 ) -> SampleResult:
-    """Draw ``n`` samples (or walks of ``interpolate`` steps covering at least ``n``) and write them to ``out``."""
+    """Draw ``n`` samples (or walks of ``interpolate`` steps covering at least ``n``) and write them to ``out``.
+
+    A conditional generator samples the classes ``label`` names (see gantool.inference.labels), or
+    uniformly drawn ones; its labels are written beside ``out``.
+    """
     from gantool.core import latents
     from gantool.core.devices import check_device
+    from gantool.inference.labels import choose, write_labels
 
     out = Path(out)
     for flag, value, least in (("-n", n, 1), ("--batch-size", batch_size, 1), ("--interpolate", interpolate, 2), ("--seed", seed, 0)):
@@ -101,13 +110,24 @@ def sample(
     info: ModelInfo = generator.info
     seed = secrets.randbelow(2**32) if seed is None else seed
     if interpolate:
-        count = math.ceil(n / interpolate)
+        choice = choose(label, math.ceil(n / interpolate), info.classes, seed)  # one label per walk
+        count = math.ceil(n / interpolate) if choice is None else len(choice.labels)
         z = latents.walks(count, interpolate, info.latent_dim, info.latent, seed).reshape(-1, info.latent_dim)
-        samples = generator(z, batch_size).reshape(count, interpolate, *info.data_shape)
+        per_sample = None if choice is None else choice.labels.repeat(interpolate)
+        samples = generator(z, batch_size, labels=per_sample).reshape(count, interpolate, *info.data_shape)
+        columns = interpolate
     else:
-        samples = generator(latents.draw(n, info.latent_dim, info.latent, seed), batch_size)
-    write(samples, out, info, columns=interpolate)
-    return SampleResult(out, samples, seed, generator.where, info)
+        choice = choose(label, n, info.classes, seed)
+        count = n if choice is None else len(choice.labels)
+        samples = generator(
+            latents.draw(count, info.latent_dim, info.latent, seed), batch_size, labels=None if choice is None else choice.labels
+        )
+        columns = None if choice is None else choice.per_class
+    write(samples, out, info, columns=columns)
+    if choice is None or info.classes is None:
+        return SampleResult(out, samples, seed, generator.where, info)
+    labels_path = write_labels(choice.labels, out, info.classes)
+    return SampleResult(out, samples, seed, generator.where, info, choice.labels, labels_path)
 
 
 def write(samples: np.ndarray, out: Path, info: ModelInfo, columns: int | None = None) -> None:

@@ -45,10 +45,10 @@ class CheckedLoss:
         return out.reshape(())
 
 
-def forward(net: torch.nn.Module, x: torch.Tensor, what: str, given: str) -> torch.Tensor:
-    """One forward pass of a plugin's network, a failure named after it."""
+def forward(net: torch.nn.Module, x: torch.Tensor, what: str, given: str, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """One forward pass of a plugin's network (with labels: a conditional one), a failure named after it."""
     try:
-        out = net(x)
+        out = net(x) if labels is None else net(x, labels)
     except (GantoolError, torch.OutOfMemoryError):
         raise
     except Exception as exc:

@@ -27,15 +27,24 @@ class Data:
     Dataset. ``held_out``: real samples of the same kind that training never sees, as such a tensor or a function
     of no arguments returning one (called only when an evaluation needs it); None when there are none.
     ``modes``: for 2-D mixtures, the mixture's modes, which ``gantool eval`` scores samples against.
+    ``labels``: the class of each training sample, integers (N,) in [0, len(classes)), for a tensor ``train``;
+    a map-style Dataset yields (x, y) pairs instead. ``classes``: the class names, in label order. A dataset
+    with classes can train a conditional GAN (``--conditional``); an unconditional run ignores them.
     """
 
     train: Any
     held_out: Any | Callable[[], Any] | None = None
     modes: Modes | None = None
+    labels: Any | None = None
+    classes: Sequence[str] | None = None
 
     def held_out_samples(self) -> Any | None:
         """The held-out samples, computed now if the factory gave a function."""
         return self.held_out() if callable(self.held_out) else self.held_out
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.classes)
 
 
 def as_data(made: Any) -> Data:

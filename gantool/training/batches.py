@@ -23,24 +23,30 @@ def to_unit_range(x: torch.Tensor) -> torch.Tensor:
     return x.float()
 
 
-class DeviceBatches:
-    """Shuffled mini-batches of a tensor that lives on the training device: no DataLoader, no host copies."""
+Batch = tuple[torch.Tensor, torch.Tensor | None]  # samples in [-1, 1], and their labels in a conditional run
 
-    def __init__(self, data: torch.Tensor, batch_size: int, generator: torch.Generator) -> None:
+
+class DeviceBatches:
+    """Shuffled mini-batches of a tensor that lives on the training device: no DataLoader, no host copies.
+
+    ``labels`` (a conditional run's) are shuffled with their samples; without them a batch's labels are None.
+    """
+
+    def __init__(self, data: torch.Tensor, batch_size: int, generator: torch.Generator, labels: torch.Tensor | None = None) -> None:
         if batch_size > len(data):
             raise GantoolError(f"--batch-size {batch_size} is larger than the dataset ({len(data)} samples): lower it")
-        self.data, self.batch_size, self.generator = data, batch_size, generator
+        self.data, self.batch_size, self.generator, self.labels = data, batch_size, generator, labels
         self.per_epoch = len(data) // batch_size  # the last partial batch is dropped, as the seeds' loaders do
         self.perm: torch.Tensor | None = None
         self.pos = 0
 
-    def next(self) -> torch.Tensor:
+    def next(self) -> Batch:
         if self.perm is None or self.pos + self.batch_size > len(self.data):
             self.perm = torch.randperm(len(self.data), device=self.data.device, generator=self.generator)
             self.pos = 0
         index = self.perm[self.pos : self.pos + self.batch_size]
         self.pos += self.batch_size
-        return to_unit_range(self.data[index])
+        return to_unit_range(self.data[index]), None if self.labels is None else self.labels[index]
 
     def state(self) -> tuple[torch.Tensor | None, dict[str, Any]]:
         """The current epoch's order (per rank) and the position in it (the same on every rank)."""
@@ -59,7 +65,9 @@ class DeviceBatches:
 class StreamedBatches:
     """Batches from a DataLoader, for datasets too big to hold on the device."""
 
-    def __init__(self, dataset: Any, batch_size: int, device: torch.device, seed: int, ranks: Ranks | None = None) -> None:
+    def __init__(
+        self, dataset: Any, batch_size: int, device: torch.device, seed: int, ranks: Ranks | None = None, labelled: bool = False
+    ) -> None:
         from torch.utils.data import DataLoader, DistributedSampler
 
         ranks = ranks or Ranks()
@@ -71,7 +79,7 @@ class StreamedBatches:
         if batch_size > per_rank:
             share = f" ({ranks.world} processes share them, {per_rank} each; --batch-size is per process)" if ranks.active else ""
             raise GantoolError(f"--batch-size {batch_size} is larger than the dataset ({len(dataset)} samples{share}): lower it")
-        self.device, self.per_epoch, self.epoch = device, per_rank // batch_size, 0
+        self.device, self.per_epoch, self.epoch, self.labelled = device, per_rank // batch_size, 0, labelled
         self.loader = DataLoader(
             dataset,
             batch_size=batch_size,
@@ -85,7 +93,7 @@ class StreamedBatches:
         )
         self.iterator: Iterator[Any] = iter(self.loader)
 
-    def next(self) -> torch.Tensor:
+    def next(self) -> Batch:
         try:
             batch = next(self.iterator)
         except StopIteration:
@@ -94,9 +102,9 @@ class StreamedBatches:
                 self.sampler.set_epoch(self.epoch)  # a new shuffle, the same on every rank
             self.iterator = iter(self.loader)
             batch = next(self.iterator)
-        if isinstance(batch, list | tuple):  # (x, label) datasets: the images are enough
-            batch = batch[0]
-        return to_unit_range(batch.to(self.device, non_blocking=True))
+        x, y = (batch[0], batch[1]) if isinstance(batch, list | tuple) else (batch, None)  # (x, y) datasets
+        labels = torch.as_tensor(y).to(self.device, torch.int64, non_blocking=True) if self.labelled else None
+        return to_unit_range(x.to(self.device, non_blocking=True)), labels
 
     def state(self) -> tuple[torch.Tensor | None, dict[str, Any]]:
         return None, {"streamed": True}

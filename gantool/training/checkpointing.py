@@ -78,9 +78,10 @@ def network_metadata(run: Run, name: str, step: int) -> dict[str, str]:
     """What rebuilds each saved network, written by core.runmeta, the one writer of these keys."""
     cfg = run.cfg
     if name == "D":
-        info = DiscriminatorInfo(cfg.disc_name, run.data_shape, cfg.disc_opt, cfg.data, __version__, step)
+        info = DiscriminatorInfo(cfg.disc_name, run.data_shape, cfg.disc_opt, cfg.data, __version__, step, len(run.classes or []))
         return info.to_metadata()
-    g = ModelInfo(cfg.latent_dim, cfg.latent, run.data_shape, component=cfg.gen, options=cfg.gen_opt, data=cfg.data)
+    classes = None if run.classes is None else tuple(run.classes)
+    g = ModelInfo(cfg.latent_dim, cfg.latent, run.data_shape, component=cfg.gen, options=cfg.gen_opt, data=cfg.data, classes=classes)
     return replace(g, gantool_version=__version__, step=step, ema=cfg.ema if name == "G_ema" else None).to_metadata()
 
 

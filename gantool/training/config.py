@@ -46,6 +46,9 @@ class TrainConfig:
     disc_opt: dict[str, Scalar] = option({}, "Discriminator option (repeatable).", checks.options, metavar="KEY=VALUE")
     loss_opt: dict[str, Scalar] = option({}, "Loss option (repeatable).", checks.options, metavar="KEY=VALUE")
     data_opt: dict[str, Scalar] = option({}, "Dataset option (repeatable).", checks.options, metavar="KEY=VALUE")
+    conditional: bool = option(
+        False, "Train a class-conditional GAN on the dataset's labels: G(z, y) and D(x, y) (see --disc-opt cond=...).", checks.boolean
+    )
     latent: str = option("normal", f"Latent prior: {' or '.join(PRIORS)}.", checks.choice(*PRIORS))
     latent_dim: int = option(64, "Latent dimension.", checks.positive)
     steps: int | None = option(None, f"Training steps, each k D updates and one G update (default: {DEFAULT_STEPS}).", checks.positive)

@@ -26,6 +26,7 @@ def fit(run: Run) -> None:
     grids = SampleGrids(run, log.board)
     evaluations = Evaluations(run) if cfg.eval_every and ranks.main else None  # rank 0's: the other ranks hold the same G
     watch = Watch(run.nets.D, call=run.nets.D_train)  # D(x) and D(G(z)) for the logs, without a second forward pass
+    judge = Watch(run.nets.D, call=run.nets.D_frozen)  # D as G's step calls it: frozen, labels bound
     cuda_graphs = cfg.compile and run.device.type == "cuda"
     last_saved = run.start
     started = time.perf_counter()
@@ -40,9 +41,9 @@ def fit(run: Run) -> None:
                 set_learning_rate(run, step)
                 if cuda_graphs:
                     torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs may be reused from here on
-                d_loss, real = d_step(run, watch)  # (1) k updates of D
+                d_loss, real, labels = d_step(run, watch)  # (1) k updates of D
                 figures = watch.figures()
-                g_loss = g_step(run, real, step)  # (2) one update of G
+                g_loss = g_step(run, judge, real, labels, step)  # (2) one update of G
 
                 if evaluations is not None and evaluations.due(step):  # (3) --eval-every: figures of the G as it is now
                     log.evaluated[step] = evaluations(step)

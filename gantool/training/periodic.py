@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 SAMPLE_COUNT = 64  # images in a grid
 SCATTER_COUNT = 2000  # points in a scatter of 2-D data
+CLASS_ROW = 8  # images per class in a conditional run's grid
 
 
 class SampleGrids:
@@ -29,7 +30,16 @@ class SampleGrids:
         self.reference = train[:SCATTER_COUNT].numpy() if isinstance(train, torch.Tensor) and run.data_shape == (2,) else None
         n = SAMPLE_COUNT if self.reference is None else SCATTER_COUNT
         cfg, device = run.cfg, run.device
+        classes = len(run.classes or [])
+        self.labels: torch.Tensor | None = None
+        self.columns: int | None = None
+        if classes:  # one row per class, the same latents in every row
+            self.columns = CLASS_ROW if self.reference is None else max(1, n // classes)
+            self.labels = torch.arange(classes, device=device).repeat_interleave(self.columns)
+            n = self.columns
         self.z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
+        if self.labels is not None:
+            self.z = self.z.repeat(classes, 1)
 
     def due(self, step: int) -> bool:
         return self.run.ranks.main and (step % self.run.sample_every == 0 or step == self.run.steps)
@@ -39,9 +49,9 @@ class SampleGrids:
         was_training = shown.training
         shown.eval()
         with torch.no_grad():
-            out = shown(self.z)
+            out = shown(self.z) if self.labels is None else shown(self.z, self.labels)
         shown.train(was_training)
-        pixels = picture(out.float().cpu().numpy(), self.reference)
+        pixels = picture(out.float().cpu().numpy(), self.reference, ncol=self.columns)
         save_png(pixels, self.run.run_dir / "samples" / f"step_{step:07d}.png")
         save_png(pixels, self.run.run_dir / "samples.png")
         if self.board is not None:

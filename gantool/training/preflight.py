@@ -10,6 +10,7 @@ import importlib.util
 from pathlib import Path
 
 from gantool.core.errors import GantoolError
+from gantool.core.options import accepts
 from gantool.plugins.registry import get_registry
 from gantool.store.runs import check_resumable, claim_run, resolve_run
 from gantool.training.config import TrainConfig
@@ -42,7 +43,12 @@ def preflight(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str |
         raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
     resumed = resume_folder(resume)
     for kind, name, options in cfg.components():
-        get_registry().check(kind, name, options)
+        component = get_registry().check(kind, name, options)
+        if cfg.conditional and kind in ("generator", "discriminator") and not accepts(component.factory, "num_classes"):
+            raise GantoolError(
+                f"{kind} {name!r} (from {component.plugin}) cannot condition on labels: its factory takes no num_classes; "
+                "pick one that does, or leave out --conditional"
+            )
     if cfg.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise GantoolError("--tensorboard needs the tensorboard package: pip install tensorboard (or leave out --tensorboard)")
     target = resumed or (Path(run_dir) if run_dir is not None else None)

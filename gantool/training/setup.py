@@ -74,6 +74,11 @@ class Run:
     run_dir: Path
     start: int = 0
 
+    @property
+    def classes(self) -> list[str] | None:
+        """The class names of a conditional run, in label order; None for an unconditional one."""
+        return list(self.data.classes or []) if self.cfg.conditional else None
+
     def autocast(self) -> Any:
         """--amp bf16: matmuls in bfloat16 under autocast; weights, gradients and Adam stay float32."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.amp == "bf16")
@@ -90,7 +95,7 @@ def setup(cfg: TrainConfig, run_dir: Path | None, resuming: bool, console: Any, 
     data_rng = torch.Generator(device=device).manual_seed(seed + 1)
     data, data_shape, batches = load_data(cfg, ranks, device, data_rng, console)
     steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
-    nets = build_networks(cfg, data_shape, ranks, device, console)
+    nets = build_networks(cfg, data_shape, len(data.classes or []) if cfg.conditional else 0, ranks, device, console)
     registry = get_registry()
     loss = CheckedLoss(registry.create("loss", cfg.loss, **cfg.loss_opt), cfg.loss, registry.get("loss", cfg.loss).plugin)
     # One writer per run folder, from here to the end: a second run on it is refused, not interleaved.
@@ -111,22 +116,56 @@ def load_data(
     more than the MLPs); streamed through a DataLoader otherwise. Rank 0 builds it first (it may download)."""
     data = as_data(distributed.first_on_main(lambda: get_registry().create("dataset", cfg.data, **cfg.data_opt), ranks))
     train = data.train
+    labels = check_labels(data, cfg.data) if cfg.conditional else None
     if isinstance(train, torch.Tensor):
         if train.ndim < 2 or len(train) == 0:
             raise GantoolError(f"dataset {cfg.data!r} gave a tensor of shape {tuple(train.shape)}; it must be (N, *data_shape) with N > 0")
-        local = distributed.shard(train, ranks, cfg.batch_size)
-        return data, tuple(train.shape[1:]), DeviceBatches(local.to(device), cfg.batch_size, data_rng)
+        local = distributed.shard(train, ranks, cfg.batch_size).to(device)
+        local_labels = None if labels is None else distributed.shard(labels, ranks, cfg.batch_size).to(device)  # sharded alike
+        return data, tuple(train.shape[1:]), DeviceBatches(local, cfg.batch_size, data_rng, local_labels)
     shape = dataset_shape(train, cfg.data)
     console.print(f"[yellow]note[/]: dataset {cfg.data!r} is not a tensor; streaming it through a DataLoader (slower)")
-    return data, shape, StreamedBatches(train, cfg.batch_size, device, cfg.seed, ranks)
+    return data, shape, StreamedBatches(train, cfg.batch_size, device, cfg.seed, ranks, labelled=cfg.conditional)
 
 
-def build_networks(cfg: TrainConfig, data_shape: tuple[int, ...], ranks: Ranks, device: torch.device, console: Any) -> Networks:
-    """G and D from the registry, held to the contract, wrapped as the run needs, with their optimizers."""
+def check_labels(data: Data, name: str) -> torch.Tensor | None:
+    """A conditional run's labels, held to the contract: integers (N,) naming a class each, every class present."""
+    if not data.labelled:
+        raise GantoolError(
+            f"dataset {name!r} has no labels, so --conditional cannot train on it: pick a labelled dataset "
+            "(digits, mnist, an image folder with a folder per class), or leave out --conditional"
+        )
+    classes = list(data.classes or [])
+    if not isinstance(data.train, torch.Tensor):
+        return None  # a map-style dataset yields (x, y): its labels arrive with the batches
+    labels = torch.as_tensor(data.labels) if data.labels is not None else None
+    if labels is None or labels.shape != (len(data.train),) or labels.is_floating_point() or labels.is_complex():
+        got = "none" if labels is None else f"{labels.dtype} of shape {tuple(labels.shape)}"
+        raise GantoolError(f"dataset {name!r} gave labels {got}; it must give one whole number per sample, shaped ({len(data.train)},)")
+    labels = labels.long()
+    counts = torch.bincount(labels.clamp(0, len(classes)), minlength=len(classes) + 1)
+    if labels.min() < 0 or counts[len(classes)] > 0:
+        raise GantoolError(f"dataset {name!r} gave labels outside 0..{len(classes) - 1}, the {len(classes)} classes it names")
+    empty = [c for c, n in zip(classes, counts.tolist()) if n == 0]
+    if empty:
+        raise GantoolError(
+            f"class {empty[0]!r} of dataset {name!r} has no samples: give it some (a labelled image folder: add images), or remove it"
+        )
+    return labels
+
+
+def build_networks(
+    cfg: TrainConfig, data_shape: tuple[int, ...], num_classes: int, ranks: Ranks, device: torch.device, console: Any
+) -> Networks:
+    """G and D from the registry, held to the contract, wrapped as the run needs, with their optimizers.
+
+    A conditional run (``num_classes`` > 0) passes ``num_classes`` to both factories.
+    """
     registry = get_registry()
-    G = registry.create("generator", cfg.gen, cfg.latent_dim, data_shape, **cfg.gen_opt).to(device)
-    D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt).to(device)
-    check_shapes(G, D, cfg, data_shape, device)
+    extra = {"num_classes": num_classes} if num_classes else {}
+    G = registry.create("generator", cfg.gen, cfg.latent_dim, data_shape, **cfg.gen_opt, **extra).to(device)
+    D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt, **extra).to(device)
+    check_shapes(G, D, cfg, data_shape, device, num_classes)
     if cfg.sync_bn:
         (G, g_norms), (D, d_norms) = distributed.sync_batchnorm(G, ranks, device), distributed.sync_batchnorm(D, ranks, device)
         if not g_norms + d_norms:
@@ -147,20 +186,29 @@ def build_networks(cfg: TrainConfig, data_shape: tuple[int, ...], ranks: Ranks, 
     return Networks(G, D, G_run, G_ddp, D_ddp, D_run, opt_g, opt_d, ema)
 
 
-def check_shapes(G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, data_shape: tuple[int, ...], device: torch.device) -> None:
-    """Hold plugins to the contract before the first step, with a message naming the culprit."""
+def check_shapes(
+    G: torch.nn.Module, D: torch.nn.Module, cfg: TrainConfig, data_shape: tuple[int, ...], device: torch.device, num_classes: int = 0
+) -> None:
+    """Hold plugins to the contract before the first step, with a message naming the culprit.
+
+    A conditional D may return 1 + num_classes columns: the logit, then class logits (AC-GAN).
+    """
     G.eval(), D.eval()
+    y = torch.zeros(2, dtype=torch.int64, device=device) if num_classes else None
+    given = " and 2 labels" if num_classes else ""
     with torch.no_grad():
         z = torch.zeros(2, cfg.latent_dim, device=device)
-        out = forward(G, z, f"generator {cfg.gen!r}", "2 latents")
+        out = forward(G, z, f"generator {cfg.gen!r}", f"2 latents{given}", y)
         if tuple(out.shape) != (2, *data_shape):
             raise GantoolError(
                 f"generator {cfg.gen!r} returned shape {tuple(out.shape)} for 2 latents; the data needs {(2, *data_shape)}: "
                 "pick a generator for this data"
             )
-        logits = forward(D, out, f"discriminator {cfg.disc_name!r}", f"2 samples of shape {data_shape}")
-        if tuple(logits.shape) not in ((2,), (2, 1)):
+        logits = forward(D, out, f"discriminator {cfg.disc_name!r}", f"2 samples of shape {data_shape}{given}", y)
+        allowed = [(2,), (2, 1)] + ([(2, 1 + num_classes)] if num_classes else [])
+        if tuple(logits.shape) not in allowed:
+            also = f", or (N, 1 + {num_classes}) with class logits" if num_classes else ""
             raise GantoolError(
-                f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1)"
+                f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1){also}"
             )
     G.train(), D.train()

@@ -38,32 +38,39 @@ def latents(run: Run) -> torch.Tensor:
     return draw_torch(run.cfg.batch_size, run.cfg.latent_dim, run.cfg.latent, run.latent_rng, run.device)
 
 
-def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor]:
-    """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss and the last real batch.
+def generate(G: Callable[..., torch.Tensor], z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """G(z), or G(z, y) in a conditional run."""
+    return G(z) if labels is None else G(z, labels)
 
-    G is frozen here, so no graph is built for it.
+
+def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss and the last real batch and labels.
+
+    G is frozen here, so no graph is built for it. In a conditional run the fakes are drawn for the
+    real batch's labels, so every tensor D judges in a step has the same labels (gradient penalties too).
     """
     nets = run.nets
     for _ in range(run.cfg.d_steps):
-        real = run.batches.next()
+        real, labels = run.batches.next()
         with torch.no_grad(), run.autocast():
-            fake = nets.G_fake(latents(run))
-        watch.real, watch.fake = real, fake
+            fake = generate(nets.G_fake, latents(run), labels)
+        watch.watch(real, fake, labels)
         with run.autocast():
-            d_loss = run.loss.discriminator_loss(watch, real, fake)
+            d_loss = run.loss.discriminator_loss(watch, real, fake) + watch.class_loss(real, fake)
         nets.opt_d.zero_grad(set_to_none=True)  # set_to_none skips a memset per parameter
         d_loss.backward()
         nets.opt_d.step()
-    return d_loss, real
+    return d_loss, real, labels
 
 
-def g_step(run: Run, real: torch.Tensor, step: int) -> torch.Tensor:
+def g_step(run: Run, watch: Watch, real: torch.Tensor, labels: torch.Tensor | None, step: int) -> torch.Tensor:
     """One update of G through a frozen D: D's weight gradients are never needed here, so they are skipped."""
     nets = run.nets
     nets.D.requires_grad_(False)
     with run.autocast():
-        fake = nets.G_train(latents(run))
-        g_loss = run.loss.generator_loss(nets.D_frozen, real, fake)
+        fake = generate(nets.G_train, latents(run), labels)
+        watch.watch(real, fake, labels)
+        g_loss = run.loss.generator_loss(watch, real, fake) + watch.class_loss(fake)
     nets.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     nets.opt_g.step()
@@ -74,28 +81,46 @@ def g_step(run: Run, real: torch.Tensor, step: int) -> torch.Tensor:
 
 
 class Watch:
-    """Calls D like D itself, keeping its logits on the real and the fake batch for the logs.
+    """D as a loss sees it: called like D itself, with the batch's labels bound in a conditional run.
 
-    Losses get this in place of D, so D(x) and D(G(z)) come for free, without a
-    second forward pass and without reading anything back to the host. In a distributed
-    run the calls go through ``call``, D's DistributedDataParallel wrapper, which averages
-    the gradients over ranks; attributes still come from D itself.
+    It keeps D's logits on the real and the fake batch, so D(x) and D(G(z)) come for the logs
+    without a second forward pass and without reading anything back to the host. In a conditional
+    run every call is D(x, y) with the step's labels, so a loss written for unconditional D works
+    unchanged. An AC-GAN discriminator returns 1 + K columns: the loss sees the first, and
+    ``class_loss`` is the cross-entropy of the K class logits (computed from logits: no softmax
+    before it). Calls go through ``call`` (D's DistributedDataParallel wrapper in a distributed run,
+    or D frozen in G's step); attributes come from D itself.
     """
 
-    def __init__(self, D: torch.nn.Module, call: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+    def __init__(self, D: torch.nn.Module, call: Callable[..., torch.Tensor] | None = None) -> None:
         self.D, self.call = D, call if call is not None else D
         self.real: torch.Tensor | None = None
         self.fake: torch.Tensor | None = None
+        self.labels: torch.Tensor | None = None
         self.real_logits: torch.Tensor | None = None
         self.fake_logits: torch.Tensor | None = None
+        self.class_logits: dict[int, torch.Tensor] = {}  # id(real or fake) -> AC-GAN class logits
+
+    def watch(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> None:
+        self.real, self.fake, self.labels = real, fake, labels
+        self.class_logits.clear()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.call(x)
+        out = self.call(x) if self.labels is None else self.call(x, self.labels)
+        if out.ndim == 2 and out.shape[1] > 1:  # AC-GAN: the logit, then class logits
+            if x is self.real or x is self.fake:
+                self.class_logits[id(x)] = out[:, 1:]
+            out = out[:, :1]
         if x is self.real:
             self.real_logits = out.detach().reshape(-1)
         elif x is self.fake:
             self.fake_logits = out.detach().reshape(-1)
         return out
+
+    def class_loss(self, *judged: torch.Tensor) -> torch.Tensor | float:
+        """AC-GAN's class term on the given batches D judged this step: cross-entropy of logits against the labels."""
+        terms = [F.cross_entropy(self.class_logits[id(x)].float(), self.labels) for x in judged if id(x) in self.class_logits]
+        return sum(terms) if terms and self.labels is not None else 0.0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.D, name)

@@ -164,7 +164,9 @@ def test_image_folder(tmp_path):
     for i in range(3):
         Image.fromarray(np.full((40, 30, 3), 80 * i, dtype=np.uint8)).save(tmp_path / f"{i}.png")
     (tmp_path / "notes.txt").write_text("not an image")
-    data = get_registry().create("dataset", "image-folder", path=str(tmp_path), size=16, channels=3)
+    made = get_registry().create("dataset", "image-folder", path=str(tmp_path), size=16, channels=3)
+    data = made.train
+    assert made.classes is None and made.labels is None  # images in the folder itself: no classes
     assert data.shape == (3, 3, 16, 16) and data.dtype == torch.uint8
     assert sorted(data.float().mean((1, 2, 3)).tolist()) == [0.0, 80.0, 160.0]
     with pytest.raises(GantoolError, match="does not exist"):
@@ -173,6 +175,20 @@ def test_image_folder(tmp_path):
     empty.mkdir()
     with pytest.raises(GantoolError, match="no images"):
         get_registry().create("dataset", "image-folder", path=str(empty))
+
+
+def test_image_folder_with_a_folder_per_class(tmp_path):
+    from PIL import Image
+
+    for cls, value in (("dog", 200), ("cat", 50)):
+        (tmp_path / cls / "deeper").mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((8, 8), value, dtype=np.uint8)).save(tmp_path / cls / "deeper" / f"{i}.png")
+    (tmp_path / "empty").mkdir()
+    made = get_registry().create("dataset", "image-folder", path=str(tmp_path), size=8)
+    assert made.classes == ["cat", "dog", "empty"]  # sorted names, as torchvision's ImageFolder; empty classes are kept
+    assert made.labels.tolist() == [0, 0, 1, 1]
+    assert made.train[made.labels == 1].float().mean().item() == 200.0
 
 
 def test_mnist_from_a_local_root(mnist_root):

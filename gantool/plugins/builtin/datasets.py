@@ -18,6 +18,7 @@ from gantool.core.paths import cache_dir
 from gantool.plugins.data import Data, Modes
 from gantool.plugins.hookspecs import hookimpl
 
+DIGITS = tuple(str(d) for d in range(10))  # the class names of MNIST's labels
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 # 2-D mixtures in the PacGAN paper's geometry (Lin et al. 2018), scaled so that
@@ -86,8 +87,8 @@ def digits() -> Data:
     nothing is held out here (``gantool eval --mnist-root`` takes MNIST's training split instead)."""
     import torch
 
-    images, _ = load_digits()
-    return Data(train=torch.from_numpy(images).unsqueeze(1))
+    images, labels = load_digits()
+    return Data(train=torch.from_numpy(images).unsqueeze(1), labels=torch.from_numpy(labels.astype("int64")), classes=DIGITS)
 
 
 def mnist(root: str = "", train: bool = True, download: bool = True) -> Data:
@@ -99,10 +100,11 @@ def mnist(root: str = "", train: bool = True, download: bool = True) -> Data:
     import torch
 
     folder = Path(root).expanduser() if root else cache_dir("datasets")
-    samples = torch.as_tensor(_mnist_split(folder, train, download).data).unsqueeze(1)
+    split = _mnist_split(folder, train, download)
+    samples, labels = torch.as_tensor(split.data).unsqueeze(1), torch.as_tensor(split.targets).long()
     if train:
-        return Data(train=samples, held_out=lambda: torch.from_numpy(load_digits()[0]).unsqueeze(1))
-    return Data(train=samples, held_out=lambda: torch.as_tensor(_mnist_split(folder, True, download).data).unsqueeze(1))
+        return Data(samples, lambda: torch.from_numpy(load_digits()[0]).unsqueeze(1), labels=labels, classes=DIGITS)
+    return Data(samples, lambda: torch.as_tensor(_mnist_split(folder, True, download).data).unsqueeze(1), labels=labels, classes=DIGITS)
 
 
 def _mnist_split(folder: Path, train: bool, download: bool) -> Any:
@@ -118,11 +120,14 @@ def _mnist_split(folder: Path, train: bool, download: bool) -> Any:
         raise GantoolError(f"could not download MNIST into {folder} ({first_line(exc)}): {remedy}") from None
 
 
-def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Any:
-    """A folder of image files (searched recursively), resized to ``size`` x ``size``."""
-    import numpy as np
+def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Data:
+    """A folder of image files, resized to ``size`` x ``size``.
+
+    Images in sub-folders only: one class per sub-folder, in sorted name order, as torchvision's
+    ImageFolder has it (the files of a class may sit deeper inside its folder). Images anywhere
+    else: one unlabelled set, searched recursively.
+    """
     import torch
-    from PIL import Image, UnidentifiedImageError
 
     if not path:
         raise GantoolError("image-folder needs a folder: pass --data-opt path=DIR")
@@ -133,18 +138,32 @@ def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Any:
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels}")
     if not isinstance(size, int) or size < 4:
         raise ValueError(f"size must be an integer of at least 4 pixels, got {size!r}")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise GantoolError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) found in {folder}")
+    images = torch.from_numpy(_read_images(files, size, channels)).permute(0, 3, 1, 2).contiguous()
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes or any(f.parent == folder for f in files):
+        return Data(train=images)
+    labels = torch.tensor([classes.index(f.relative_to(folder).parts[0]) for f in files], dtype=torch.int64)
+    return Data(train=images, labels=labels, classes=classes)
+
+
+def _read_images(files: list[Path], size: int, channels: int) -> Any:
+    """The images as uint8 (N, size, size, channels)."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
     mode = "L" if channels == 1 else "RGB"
     images = []
-    for file in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+    for file in files:
         try:
             with Image.open(file) as opened:
                 img = opened.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
                 images.append(np.asarray(img, dtype=np.uint8).reshape(size, size, channels))
         except (UnidentifiedImageError, OSError) as exc:
             raise GantoolError(f"cannot read image {file}: {exc}; remove it or fix it") from None
-    if not images:
-        raise GantoolError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) found in {folder}")
-    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
+    return np.stack(images)
 
 
 @hookimpl

@@ -13,6 +13,7 @@ from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from gantool.plugins.builtin import conditioning
 from gantool.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -105,21 +106,47 @@ def _packed(build: Callable[[int], nn.Module], data_shape: Sequence[int], pack: 
     return Packed()
 
 
+def _conditional(data_shape: Sequence[int], layers: Callable[[int], tuple[list[nn.Module], int]], num_classes: int, cond: str) -> nn.Module:
+    """D from ``layers(input_width) -> (hidden layers, width)``: one logit, or conditioned on labels the ``cond`` way."""
+    from torch import nn
+
+    def plain(dims: int) -> nn.Module:
+        return _discriminator(*layers(dims))
+
+    def features(dims: int) -> tuple[nn.Module, int]:
+        hidden, width = layers(dims)
+        return nn.Sequential(nn.Flatten(), *hidden), width
+
+    return conditioning.discriminator(plain, features, _dims(data_shape), num_classes, cond)
+
+
+def _alone(option: str, value: object, num_classes: int) -> None:
+    if num_classes:
+        raise ValueError(f"{option}={value} does not combine with conditioning on labels: leave it out with --conditional")
+
+
 # --- mlp: seed 001 (yunjey's tutorial), 256 units, ReLU in G, LeakyReLU 0.2 in D ---------------
 
 
-def mlp_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 256, layers: int = 2) -> nn.Module:
-    from torch import nn
-
-    h = _positive(hidden, "hidden")
-    return _generator(latent_dim, data_shape, _stack([latent_dim] + [h] * _positive(layers, "layers"), nn.ReLU), h)
-
-
-def mlp_discriminator(data_shape: Sequence[int], hidden: int = 256, layers: int = 2, pack: int = 1) -> nn.Module:
+def mlp_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 256, layers: int = 2, num_classes: int = 0) -> nn.Module:
     from torch import nn
 
     h, n = _positive(hidden, "hidden"), _positive(layers, "layers")
-    return _packed(lambda dims: _discriminator(_stack([dims] + [h] * n, partial(nn.LeakyReLU, 0.2)), h), data_shape, pack)
+    return conditioning.generator(
+        lambda width: _generator(width, data_shape, _stack([width] + [h] * n, nn.ReLU), h), latent_dim, num_classes
+    )
+
+
+def mlp_discriminator(
+    data_shape: Sequence[int], hidden: int = 256, layers: int = 2, pack: int = 1, num_classes: int = 0, cond: str = ""
+) -> nn.Module:
+    from torch import nn
+
+    h, n = _positive(hidden, "hidden"), _positive(layers, "layers")
+    if _positive(pack, "pack") > 1:
+        _alone("pack", pack, num_classes)
+        return _packed(lambda dims: _discriminator(_stack([dims] + [h] * n, partial(nn.LeakyReLU, 0.2)), h), data_shape, pack)
+    return _conditional(data_shape, lambda dims: (_stack([dims] + [h] * n, partial(nn.LeakyReLU, 0.2)), h), num_classes, cond)
 
 
 # --- mlp-deep: seed 000, a widening G with BatchNorm and dropout, a narrowing D ----------------
@@ -137,60 +164,76 @@ def _seed_dropouts(rates: Sequence[float], n: int, dropout: bool) -> list[float]
     return [rates[min(i, len(rates) - 1)] for i in range(n)]
 
 
-def deep_generator(latent_dim: int, data_shape: Sequence[int], widths: str = DEEP_G_WIDTHS, dropout: bool = True) -> nn.Module:
+def deep_generator(
+    latent_dim: int, data_shape: Sequence[int], widths: str = DEEP_G_WIDTHS, dropout: bool = True, num_classes: int = 0
+) -> nn.Module:
     from torch import nn
 
     w = _widths(widths)
-    hidden = _stack([latent_dim, *w], partial(nn.LeakyReLU, 0.01), batchnorm=True, dropouts=_seed_dropouts(DEEP_G_DROPOUT, len(w), dropout))
-    return _generator(latent_dim, data_shape, hidden, w[-1])
+    rates = _seed_dropouts(DEEP_G_DROPOUT, len(w), dropout)
+
+    def body(width: int) -> nn.Module:
+        return _generator(width, data_shape, _stack([width, *w], partial(nn.LeakyReLU, 0.01), batchnorm=True, dropouts=rates), w[-1])
+
+    return conditioning.generator(body, latent_dim, num_classes)
 
 
-def deep_discriminator(data_shape: Sequence[int], widths: str = DEEP_D_WIDTHS, dropout: bool = True) -> nn.Module:
+def deep_discriminator(
+    data_shape: Sequence[int], widths: str = DEEP_D_WIDTHS, dropout: bool = True, num_classes: int = 0, cond: str = ""
+) -> nn.Module:
     from torch import nn
 
     w = _widths(widths)
     # the seed drops out after every hidden layer but the last
     rates = _seed_dropouts(DEEP_D_DROPOUT, len(w) - 1, dropout)
-    return _discriminator(_stack([_dims(data_shape), *w], partial(nn.LeakyReLU, 0.01), dropouts=rates), w[-1])
+    return _conditional(
+        data_shape, lambda dims: (_stack([dims, *w], partial(nn.LeakyReLU, 0.01), dropouts=rates), w[-1]), num_classes, cond
+    )
 
 
 # --- mlp-bn: seed 002, one hidden layer of 200 with BatchNorm ----------------------------------
 
 
-def bn_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 200) -> nn.Module:
+def bn_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 200, num_classes: int = 0) -> nn.Module:
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    return _generator(latent_dim, data_shape, _stack([latent_dim, h], nn.ReLU, batchnorm=True), h)
+    return conditioning.generator(
+        lambda width: _generator(width, data_shape, _stack([width, h], nn.ReLU, batchnorm=True), h), latent_dim, num_classes
+    )
 
 
-def bn_discriminator(data_shape: Sequence[int], hidden: int = 200, logit_bn: bool = False) -> nn.Module:
+def bn_discriminator(
+    data_shape: Sequence[int], hidden: int = 200, logit_bn: bool = False, num_classes: int = 0, cond: str = ""
+) -> nn.Module:
     """``logit_bn=True`` restores the seed's BatchNorm on the logit, which stalls training
     (each batch's logits get normalised to mean 0, so D cannot push real up and fake down)."""
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    layers = _stack([_dims(data_shape), h], partial(nn.LeakyReLU, 0.01))
     if logit_bn:
-        return nn.Sequential(*_discriminator(layers, h), nn.BatchNorm1d(1))
-    return _discriminator(layers, h)
+        _alone("logit_bn", logit_bn, num_classes)
+        return nn.Sequential(*_discriminator(_stack([_dims(data_shape), h], partial(nn.LeakyReLU, 0.01)), h), nn.BatchNorm1d(1))
+    return _conditional(data_shape, lambda dims: (_stack([dims, h], partial(nn.LeakyReLU, 0.01)), h), num_classes, cond)
 
 
 # --- mlp-small: seed 004 (TensorFlow), 128 units, LeakyReLU 0.01 --------------------------------
 
 
-def small_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 128) -> nn.Module:
+def small_generator(latent_dim: int, data_shape: Sequence[int], hidden: int = 128, num_classes: int = 0) -> nn.Module:
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    return _generator(latent_dim, data_shape, _stack([latent_dim, h], partial(nn.LeakyReLU, 0.01)), h)
+    return conditioning.generator(
+        lambda width: _generator(width, data_shape, _stack([width, h], partial(nn.LeakyReLU, 0.01)), h), latent_dim, num_classes
+    )
 
 
-def small_discriminator(data_shape: Sequence[int], hidden: int = 128) -> nn.Module:
+def small_discriminator(data_shape: Sequence[int], hidden: int = 128, num_classes: int = 0, cond: str = "") -> nn.Module:
     from torch import nn
 
     h = _positive(hidden, "hidden")
-    return _discriminator(_stack([_dims(data_shape), h], partial(nn.LeakyReLU, 0.01)), h)
+    return _conditional(data_shape, lambda dims: (_stack([dims, h], partial(nn.LeakyReLU, 0.01)), h), num_classes, cond)
 
 
 @hookimpl
