@@ -54,10 +54,22 @@ class EvalContext:
     def data_shape(self) -> tuple[int, ...]:
         return self.source.data_shape
 
+    @property
+    def conditional(self) -> bool:
+        return self.source.classes is not None
+
+    def labels(self) -> np.ndarray | None:
+        """The labels the shared samples were drawn for (uniform over the classes); None for an unconditional generator."""
+        return self.source.labels(self.n, self.seed)
+
+    def samples_of(self, label: int, n: int) -> np.ndarray:
+        """``n`` samples of one class of a conditional generator (from latents of their own)."""
+        return np.asarray(self.source.draw(n, self.seed + 1 + label, np.full(n, label, dtype=np.int64)), dtype=np.float32)
+
     def samples(self) -> np.ndarray:
         """The n generated samples every metric shares, (n, *data_shape) in [-1, 1]."""
         if self._samples is None:
-            self._samples = np.asarray(self.source.draw(self.n, self.seed), dtype=np.float32)
+            self._samples = np.asarray(self.source.draw(self.n, self.seed, self.labels()), dtype=np.float32)
             if self._samples.shape != (self.n, *self.data_shape):
                 raise GantoolError(f"{self.source.describe} gave samples shaped {self._samples.shape}, not {(self.n, *self.data_shape)}")
         return self._samples
@@ -88,6 +100,14 @@ class EvalContext:
 
             self.shared["reference"] = self.classifier().embed(load_digits()[0])
         return self.shared["reference"]
+
+    def reference_labels(self) -> np.ndarray:
+        """The digit of each reference image: the classifier's reference set is MNIST's labelled test split."""
+        if "reference_labels" not in self.shared:
+            from gantool.plugins.builtin.datasets import load_digits
+
+            self.shared["reference_labels"] = np.asarray(load_digits()[1], dtype=np.int64)
+        return self.shared["reference_labels"]
 
     # --- the run's dataset, through the plugin contract ----------------------------------------
 

@@ -25,11 +25,15 @@ DESCRIPTIONS = {
     "modes_total": "modes of the mixture",
     "high_quality": "samples within 3 standard deviations of a mode",
     "reverse_kl": "KL(sample mode histogram || true one) (lower is better)",
+    "class_accuracy": "conditional: share of samples the classifier puts in the class asked for",
+    "class_accuracy_per_class": "the same, per class asked for, 0 to 9",
+    "intra_fid": "conditional: mean over classes of the Fréchet distance to that class's real digits (lower is better)",
+    "intra_fid_per_class": "the same, per class, 0 to 9",
     "classifier_accuracy": "the classifier's accuracy on held-out digits",
 }
 
 # The headline figures, in the order the training log shows them.
-SUMMARY = ("fid", "inception_score", "precision", "recall", "classes_present", "modes_captured", "high_quality", "reverse_kl")
+SUMMARY = ("fid", "class_accuracy", "intra_fid", "inception_score", "precision", "recall", "classes_present", "modes_captured", "high_quality", "reverse_kl")
 
 
 def write_report(report: dict[str, Any], out: str | Path) -> Path:

@@ -117,8 +117,8 @@ def evaluate_path(
 class TrainingEval:
     """``--eval-every``: evaluates the generator being trained, keeping the classifier and real features between calls."""
 
-    def __init__(self, cfg: Any, data_shape: tuple[int, ...], D: Any, console: Any = None) -> None:
-        self.cfg, self.data_shape, self.D, self.console = cfg, tuple(data_shape), D, console
+    def __init__(self, cfg: Any, data_shape: tuple[int, ...], D: Any, console: Any = None, classes: tuple[str, ...] | None = None) -> None:
+        self.cfg, self.data_shape, self.D, self.console, self.classes = cfg, tuple(data_shape), D, console, classes
         self.shared: dict[str, Any] = {"D": D}
         self.n = cfg.eval_n or default_n(self.data_shape)
 
@@ -128,7 +128,7 @@ class TrainingEval:
         from gantool.evaluation.sources import module_source
 
         cfg = self.cfg
-        source = module_source(G, cfg.latent_dim, cfg.latent, cfg.data, self.data_shape, f"step {step}", step=step)
+        source = module_source(G, cfg.latent_dim, cfg.latent, cfg.data, self.data_shape, f"step {step}", step=step, classes=self.classes)
         ctx = EvalContext(
             source,
             self.n,

@@ -1,7 +1,8 @@
 """Where samples to evaluate come from: a run's generator through torch, or an ONNX export through onnxruntime.
 
-Evaluation only ever asks a source for ``draw(n, seed)``, a numpy array
-(n, *data_shape) in [-1, 1], so adding a backend touches nothing else.
+Evaluation only ever asks a source for ``draw(n, seed, labels)``, a numpy array
+(n, *data_shape) in [-1, 1], so adding a backend touches nothing else. A conditional
+generator's source has ``classes`` and is given one label per sample.
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ class SampleSource:
     describe: str  # shown to the user and written to eval.json
     data: str  # the dataset the generator was trained on
     data_shape: tuple[int, ...]
-    draw: Callable[[int, int], np.ndarray]  # (n, seed) -> (n, *data_shape) float32 in [-1, 1]
+    draw: Callable[[int, int, np.ndarray | None], np.ndarray]  # (n, seed, labels) -> (n, *data_shape) float32 in [-1, 1]
     step: int | None = None
     run_dir: Path | None = None  # the run folder, when there is one: config, D, eval.json
     config: dict[str, Any] = field(default_factory=dict)  # the run's config.toml, when there is one
+    classes: tuple[str, ...] | None = None  # a conditional generator's class names
+
+    def labels(self, n: int, seed: int) -> np.ndarray | None:
+        """Uniform labels for ``n`` samples of a conditional generator (the ones 'gantool sample' draws); None otherwise."""
+        from gantool.core.latents import draw_labels
+
+        return None if self.classes is None else draw_labels(n, len(self.classes), seed)
 
 
 def module_source(
@@ -41,14 +49,17 @@ def module_source(
 
     device = next(iter(G.parameters()), torch.empty(0)).device
 
-    def draw(n: int, seed: int) -> np.ndarray:
+    def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
         rng = torch.Generator(device=device).manual_seed(seed)
+        y = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
         was_training = G.training
         G.eval()
+        parts = []
         try:
             with torch.no_grad():
-                z = [draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)]
-                parts = [G(chunk).float().cpu().numpy() for chunk in z]
+                for i in range(0, n, CHUNK):
+                    z = draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device)
+                    parts.append((G(z) if y is None else G(z, y[i : i + CHUNK])).float().cpu().numpy())
         finally:
             G.train(was_training)
         return np.concatenate(parts)
@@ -65,8 +76,8 @@ def torch_source(path: Path, ema: bool | None = None) -> SampleSource:
     if not file.is_file():
         raise GantoolError(f"{file} does not exist: name a run folder that holds G.safetensors (train one with 'gantool train')")
     G, info = load_generator_file(file)
-    shape = info.data_shape
-    return module_source(G, info.latent_dim, info.latent, info.data, shape, str(file), step=info.step, run_dir=owner, config=config)
+    extra = {"step": info.step, "run_dir": owner, "config": config, "classes": info.classes}
+    return module_source(G, info.latent_dim, info.latent, info.data, info.data_shape, str(file), **extra)
 
 
 def onnx_source(path: Path) -> SampleSource:
@@ -78,12 +89,13 @@ def onnx_source(path: Path) -> SampleSource:
     info = generator.info
     low, high = info.output_range
 
-    def draw(n: int, seed: int) -> np.ndarray:
-        out = generator(latents.draw(n, info.latent_dim, info.latent, seed), CHUNK)
+    def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
+        out = generator(latents.draw(n, info.latent_dim, info.latent, seed), CHUNK, labels=labels)
         return out if (low, high) == (-1.0, 1.0) else (out - low) / (high - low) * 2 - 1
 
     owner, config = run_of(path)
-    return SampleSource(f"{path} ({generator.where})", info.data, info.data_shape, draw, step=info.step, run_dir=owner, config=config)
+    where = f"{path} ({generator.where})"
+    return SampleSource(where, info.data, info.data_shape, draw, step=info.step, run_dir=owner, config=config, classes=info.classes)
 
 
 def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:

@@ -105,7 +105,8 @@ def load_discriminator(run_dir: Path) -> torch.nn.Module | None:
         return None
     tensors, meta = ckpt.load_tensors(file)
     info = DiscriminatorInfo.from_metadata(meta, str(file))
-    D = get_registry().create("discriminator", info.component, info.data_shape, **info.options)
+    extra = {"num_classes": info.num_classes} if info.num_classes else {}
+    D = get_registry().create("discriminator", info.component, info.data_shape, **info.options, **extra)
     ckpt.load_state(D, tensors, str(file))
     return D.eval()
 

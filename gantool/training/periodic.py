@@ -65,7 +65,8 @@ class Evaluations:
         from gantool.evaluation.runner import TrainingEval
 
         self.run = run
-        self.scores = TrainingEval(run.cfg, run.data_shape, run.nets.D, run.console)
+        classes = None if run.classes is None else tuple(run.classes)
+        self.scores = TrainingEval(run.cfg, run.data_shape, run.nets.D, run.console, classes)
 
     def due(self, step: int) -> bool:
         every = self.run.cfg.eval_every

@@ -172,10 +172,13 @@ class ClassShares:
 
 
 class DiscriminatorAccuracy:
-    """Seed 000's check: how often the run's D calls held-out real images real and fresh samples fake."""
+    """Seed 000's check: how often the run's D calls held-out real images real and fresh samples fake.
+
+    Not for a conditional run: its D judges an image with its label, and held-out data carries none.
+    """
 
     def supports(self, ctx: Any) -> bool:
-        return ctx.discriminator() is not None
+        return not ctx.conditional and ctx.discriminator() is not None
 
     def evaluate(self, ctx: Any) -> dict[str, Any]:
         import torch
@@ -208,6 +211,42 @@ class MixtureModes:
         return mode_statistics(ctx.samples(), np.asarray(modes.means), modes.sigma)
 
 
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+
+
+def _conditional_digits(ctx: Any) -> bool:
+    """A conditional generator of the ten digits, judged by the digit classifier."""
+    return ctx.has_classifier and ctx.source.classes == DIGIT_CLASSES
+
+
+class ClassAccuracy:
+    """The share of samples the digit classifier puts in the class they were asked for, overall and per class."""
+
+    def supports(self, ctx: Any) -> bool:
+        return _conditional_digits(ctx)
+
+    def evaluate(self, ctx: Any) -> dict[str, Any]:
+        asked, told = ctx.labels(), ctx.embedded("fake")[1].argmax(1)
+        right = told == asked
+        per_class = [float(right[asked == c].mean()) if (asked == c).any() else None for c in range(len(DIGIT_CLASSES))]
+        return {"class_accuracy": float(right.mean()), "class_accuracy_per_class": per_class}
+
+
+class IntraFrechetDistance:
+    """Intra-FID: the mean over classes of the Fréchet distance between a class's samples and that class's real digits."""
+
+    def supports(self, ctx: Any) -> bool:
+        return _conditional_digits(ctx)
+
+    def evaluate(self, ctx: Any) -> dict[str, Any]:
+        real, digits = ctx.embedded("real")[0], ctx.reference_labels()
+        per = max(ctx.n // len(DIGIT_CLASSES), 50)
+        distances = [
+            frechet_distance(real[digits == c], ctx.classifier().embed(ctx.samples_of(c, per))[0]) for c in range(len(DIGIT_CLASSES))
+        ]
+        return {"intra_fid": float(np.mean(distances)), "intra_fid_per_class": distances}
+
+
 @hookimpl
 def register_metrics(register):
     register("fid", FrechetDistance)
@@ -216,6 +255,8 @@ def register_metrics(register):
     register("classes", ClassShares)
     register("d-accuracy", DiscriminatorAccuracy)
     register("modes", MixtureModes)
+    register("class-accuracy", ClassAccuracy)
+    register("intra-fid", IntraFrechetDistance)
 
 
 __all__ = ["class_shares", "frechet_distance", "inception_score", "mode_statistics", "prdc"]
