@@ -33,7 +33,18 @@ DESCRIPTIONS = {
 }
 
 # The headline figures, in the order the training log shows them.
-SUMMARY = ("fid", "class_accuracy", "intra_fid", "inception_score", "precision", "recall", "classes_present", "modes_captured", "high_quality", "reverse_kl")
+SUMMARY = (
+    "fid",
+    "class_accuracy",
+    "intra_fid",
+    "inception_score",
+    "precision",
+    "recall",
+    "classes_present",
+    "modes_captured",
+    "high_quality",
+    "reverse_kl",
+)
 
 
 def write_report(report: dict[str, Any], out: str | Path) -> Path:

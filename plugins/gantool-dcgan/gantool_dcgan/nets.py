@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from torch import nn
 
-from gantool.core.errors import GantoolError
+from gantool import GantoolError
 
 # image side -> side of G's first feature map (and of D's last)
 FIRST_SIDE = {28: 7, 32: 4}
