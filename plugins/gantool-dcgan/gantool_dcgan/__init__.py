@@ -17,18 +17,20 @@ if TYPE_CHECKING:
 NAME = "dcgan"
 
 
-def dcgan_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64) -> nn.Module:
-    """Noise to images through strided transposed convolutions; ``width`` is the last hidden layer's channels."""
+def dcgan_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64, num_classes: int = 0) -> nn.Module:
+    """Noise to images through strided transposed convolutions; ``width`` is the last hidden layer's channels.
+    With ``num_classes`` (gantool train --conditional) it is called G(z, y)."""
     from gantool_dcgan.nets import build_generator
 
-    return build_generator(latent_dim, data_shape, width)
+    return build_generator(latent_dim, data_shape, width, num_classes)
 
 
-def dcgan_discriminator(data_shape: Sequence[int], width: int = 64) -> nn.Module:
-    """Images to one logit through strided convolutions; ``width`` is the first layer's channels."""
+def dcgan_discriminator(data_shape: Sequence[int], width: int = 64, num_classes: int = 0, cond: str = "") -> nn.Module:
+    """Images to one logit through strided convolutions; ``width`` is the first layer's channels.
+    With ``num_classes`` it is called D(x, y), conditioned the ``cond`` way (projection, concat or acgan)."""
     from gantool_dcgan.nets import build_discriminator
 
-    return build_discriminator(data_shape, width)
+    return build_discriminator(data_shape, width, num_classes, cond)
 
 
 @hookimpl

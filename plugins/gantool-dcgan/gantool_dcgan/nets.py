@@ -8,6 +8,11 @@
 Each stride-2 layer doubles (G) or halves (D) the side: 7 -> 14 -> 28 and 4 -> 8 -> 16 -> 32.
 D ends in a convolution as large as its last feature map, which gives one logit.
 Weights start from N(0, 0.02), BatchNorm scales from N(1, 0.02), as in the DCGAN paper.
+
+Conditioned on labels (``num_classes`` > 0, gantool's ``--conditional``): G takes z with the label's
+embedding concatenated; D takes the label the ``cond`` way: ``projection`` (default: the inner product
+of the label's embedding with D's globally summed last feature map, added to the logit), ``concat``
+(the embedding as extra input channels) or ``acgan`` (D returns the logit and class logits).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import pairwise
 
+import torch
 from torch import nn
 
 from gantool import GantoolError
@@ -59,7 +65,12 @@ def _init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def build_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64) -> nn.Sequential:
+CONDITIONING = ("concat", "projection", "acgan")
+
+
+def build_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64, num_classes: int = 0) -> nn.Module:
+    if num_classes:
+        return LabelledGenerator(build_generator(latent_dim + num_classes, data_shape, width), num_classes)
     channels, side = image_shape(data_shape, "generator")
     widths, first = _widths(side, _width(width)), FIRST_SIDE[side]
     layers: list[nn.Module] = [
@@ -76,9 +87,20 @@ def build_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64)
     return model
 
 
-def build_discriminator(data_shape: Sequence[int], width: int = 64) -> nn.Sequential:
+def build_discriminator(data_shape: Sequence[int], width: int = 64, num_classes: int = 0, cond: str = "") -> nn.Module:
+    if cond and cond not in CONDITIONING:
+        raise ValueError(f"cond must be one of {', '.join(CONDITIONING)}, got {cond!r}")
+    if cond and not num_classes:
+        raise ValueError(f"cond={cond} conditions D on labels: train with --conditional, or leave out cond")
     channels, side = image_shape(data_shape, "discriminator")
-    widths = _widths(side, _width(width))[::-1]
+    if num_classes:
+        return LabelledDiscriminator(channels, side, _width(width), num_classes, cond or "projection")
+    return convolutions(channels, side, _width(width))
+
+
+def convolutions(channels: int, side: int, width: int) -> nn.Sequential:
+    """Strided convolutions from ``channels`` input maps down to one logit."""
+    widths = _widths(side, width)[::-1]
     layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, stride=2, padding=1), nn.LeakyReLU(0.2)]  # no BatchNorm on the input
     for c_in, c_out in pairwise(widths):
         layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
@@ -86,3 +108,38 @@ def build_discriminator(data_shape: Sequence[int], width: int = 64) -> nn.Sequen
     model = nn.Sequential(*layers)
     model.apply(_init)
     return model
+
+
+class LabelledGenerator(nn.Module):
+    """G(z, y): the unconditional DCGAN generator fed [z, embed(y)]."""
+
+    def __init__(self, body: nn.Module, num_classes: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(num_classes, num_classes)
+        self.body = body
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.body(torch.cat([z, self.embed(y)], dim=1))
+
+
+class LabelledDiscriminator(nn.Module):
+    """D(x, y) in one of three ways; see the module's docstring."""
+
+    def __init__(self, channels: int, side: int, width: int, num_classes: int, cond: str) -> None:
+        super().__init__()
+        self.cond, self.side = cond, side
+        net = convolutions(channels + (num_classes if cond == "concat" else 0), side, width)  # concat: label channels at the input
+        self.features, self.logit = net[:-2], net[-2:]  # the last convolution (one logit) and its Flatten
+        last = _widths(side, width)[0]  # channels of the last feature map
+        self.embed = nn.Embedding(num_classes, num_classes if cond == "concat" else last)
+        self.classes = nn.Linear(last * FIRST_SIDE[side] ** 2, num_classes) if cond == "acgan" else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.cond == "concat":
+            labels = self.embed(y)[:, :, None, None].expand(-1, -1, self.side, self.side)
+            return self.logit(self.features(torch.cat([x, labels.to(x.dtype)], dim=1)))
+        h = self.features(x)
+        logit = self.logit(h)
+        if self.classes is None:  # projection: the label's embedding against the summed feature map
+            return logit + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1, keepdim=True)
+        return torch.cat([logit, self.classes(h.flatten(1))], dim=1)  # AC-GAN: y is not an input
