@@ -429,3 +429,22 @@ def test_the_first_noted_failure_is_reported(tmp_path, monkeypatch):
     error = first_failure({0: ProcessFailure(0, 1, 2, bad), 2: killed})
     assert isinstance(error, GantoolError) and str(error) == "--batch-size is per process: lower it"
     assert str(first_failure({2: killed})) == "rank 2 failed (killed by SIGTERM); every process of the run was stopped"
+
+
+def test_a_conditional_run_on_two_processes_shards_labels_with_their_images_and_resumes_exactly(tmp_path):
+    """--conditional under DDP on gloo: each rank's shard carries its labels, and a resumed run matches a straight one."""
+    base = ("--gen", "test-cond", "--data", "test-labelled-square", "--conditional", "--batch-size", "16", "--device", "cpu")
+    base += ("--ckpt-every", "3", "--log-every", "3", "--nproc", "2")
+    straight = run_cli("train", *base, "--steps", "6", "--run-dir", "straight", cwd=tmp_path, env=ONE_THREAD)
+    assert straight.returncode == 0, straight.stderr[-4000:]
+    half = run_cli("train", *base, "--steps", "3", "--run-dir", "half", cwd=tmp_path, env=ONE_THREAD)
+    assert half.returncode == 0, half.stderr[-4000:]
+    resumed = run_cli("train", "--resume", "half", "--steps", "6", "--nproc", "2", cwd=tmp_path, env=ONE_THREAD)
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert json.loads(ckpt.read_metadata(tmp_path / "half" / CHECKPOINT)["world_size"]) == 2
+    for name in ("G", "D"):
+        a, b = weights(tmp_path / "straight" / f"{name}.safetensors"), weights(tmp_path / "half" / f"{name}.safetensors")
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    shards = [shard(torch.arange(10) * 10, Ranks(r, 2, r, 2), 2) for r in (0, 1)]
+    labels = [shard(torch.arange(10), Ranks(r, 2, r, 2), 2) for r in (0, 1)]
+    assert all(torch.equal(s, lab * 10) for s, lab in zip(shards, labels))  # the same stride for images and labels
