@@ -43,7 +43,9 @@ def test_samples_obey_their_labels(square_run, runtime):
     model = "run/G.onnx" if runtime == "onnx" else "run"
     for name, corner in CORNERS.items():
         out = f"{runtime}-{name}.npy"
-        proc = run_cli("sample", "--runtime", runtime, "--model", model, "--label", name, "-n", "300", "--seed", "3", "--out", out, cwd=square_run)
+        proc = run_cli(
+            "sample", "--runtime", runtime, "--model", model, "--label", name, "-n", "300", "--seed", "3", "--out", out, cwd=square_run
+        )
         assert proc.returncode == 0, proc.stderr
         points = np.load(square_run / out)
         assert np.abs(np.median(points, axis=0) - corner).max() < 0.1, (name, np.median(points, axis=0))
@@ -52,7 +54,9 @@ def test_samples_obey_their_labels(square_run, runtime):
 
 def test_one_seed_gives_the_same_samples_and_labels_in_both_runtimes(square_run):
     for runtime, model in (("onnx", "run/G.onnx"), ("torch", "run")):
-        proc = run_cli("sample", "--runtime", runtime, "--model", model, "--seed", "11", "-n", "50", "--out", f"{runtime}.npy", cwd=square_run)
+        proc = run_cli(
+            "sample", "--runtime", runtime, "--model", model, "--seed", "11", "-n", "50", "--out", f"{runtime}.npy", cwd=square_run
+        )
         assert proc.returncode == 0, proc.stderr
     labels = np.load(square_run / "onnx.labels.npy")
     assert labels.dtype == np.int64 and len(set(labels.tolist())) > 1  # drawn uniformly, not all one class

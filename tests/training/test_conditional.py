@@ -87,7 +87,10 @@ def test_an_image_folder_trains_on_a_class_per_folder(tmp_path):
 
 BAD = [
     (("--data", "ring"), "dataset 'ring' has no labels, so --conditional cannot train on it: pick a labelled dataset"),
-    (("--gen", "test-linear"), "generator 'test-linear' (from gantool-testplugin) cannot condition on labels: its factory takes no num_classes"),
+    (
+        ("--gen", "test-linear"),
+        "generator 'test-linear' (from gantool-testplugin) cannot condition on labels: its factory takes no num_classes",
+    ),
     (("--disc", "mlp", "--disc-opt", "cond=both"), "cond must be one of concat, projection, acgan, got 'both'"),
     (("--gen", "mlp", "--disc-opt", "pack=2"), "pack=2 does not combine with conditioning on labels"),
 ]
