@@ -18,12 +18,16 @@ Register = Callable[[str, Callable[..., Any]], None]
 
 @hookspec
 def register_generators(register: Register) -> None:
-    """``factory(latent_dim, data_shape, **options) -> nn.Module``: (N, latent_dim) -> (N, *data_shape) in [-1, 1]."""
+    """``factory(latent_dim, data_shape, **options) -> nn.Module``: (N, latent_dim) -> (N, *data_shape) in [-1, 1].
+
+    A conditional run also passes ``num_classes=K`` and calls the network G(z, y), y int64 (N,)."""
 
 
 @hookspec
 def register_discriminators(register: Register) -> None:
-    """``factory(data_shape, **options) -> nn.Module``: (N, *data_shape) -> logits (N,) or (N, 1)."""
+    """``factory(data_shape, **options) -> nn.Module``: (N, *data_shape) -> logits (N,) or (N, 1).
+
+    A conditional run also passes ``num_classes=K`` and calls it D(x, y); it may return (N, 1 + K) (AC-GAN)."""
 
 
 @hookspec
@@ -33,7 +37,8 @@ def register_losses(register: Register) -> None:
 
 @hookspec
 def register_datasets(register: Register) -> None:
-    """``factory(**options)`` -> tensor (N, *data_shape) in [-1, 1] (or uint8 in [0, 255]), or a map-style Dataset."""
+    """``factory(**options)`` -> tensor (N, *data_shape) in [-1, 1] (or uint8 in [0, 255]), or a map-style Dataset,
+    or either wrapped in ``gantool.Data`` with held-out samples, modes, labels and class names."""
 
 
 @hookspec
