@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     app.command()(export)
     app.command()(sample)
     app.command()(info)
+    app.command()(models)
 
 
 def export(
@@ -40,7 +41,12 @@ def sample(
     n: Annotated[int, typer.Option("-n", "--count", help="How many samples (--interpolate rounds up to whole walks).")] = DEFAULT_COUNT,
     runtime: Annotated[str, typer.Option(help="onnx (needs only onnxruntime) or torch (needs the training extra).")] = "onnx",
     model: Annotated[
-        Path | None, typer.Option(help="An .onnx file for onnx, a run folder for torch (default: runs/latest's).", show_default=False)
+        Path | None,
+        typer.Option(
+            help="An .onnx file or an installed model's name (see 'gantool models') for onnx, a run folder for torch "
+            "(default: runs/latest's).",
+            show_default=False,
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Output: .png for a picture, .npy for the raw (N, *data_shape) float32 array.")] = Path(
         "samples.png"
@@ -60,6 +66,15 @@ def sample(
             show_default=False,
         ),
     ] = None,
+    truncation: Annotated[
+        float | None,
+        typer.Option(
+            help="Truncation trick for the normal prior: latent entries beyond PSI standard deviations are drawn again "
+            "(0 < PSI <= 1; lower: more typical, less varied samples).",
+            metavar="PSI",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Draw samples from a generator: an ONNX export (no torch needed) or a run's weights in PyTorch."""
     from gantool.inference.sampling import sample as draw_samples
@@ -75,6 +90,7 @@ def sample(
         interpolate=interpolate,
         ema=ema,
         label=label,
+        truncation=truncation,
     )
     err.print(escape(result.summary()), highlight=False, soft_wrap=True)
 
@@ -91,3 +107,27 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
     width = max(len(label) for label, _ in rows)
     for label, text in rows:
         print(f"{label:<{width}}  {text}")
+
+
+def models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """List the pretrained generators plugins install (sample one with 'gantool sample --model NAME'); works without torch."""
+    from gantool.inference.zoo import describe, installed
+
+    rows = [describe(model) for model in installed()]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    from gantool.cli.console import out
+
+    caption = None if rows else "none installed: a plugin adds them with the register_models hook (docs/plugins.md)"
+    table = Table(title="gantool models", caption=caption)
+    for column in ("model", "plugin", "file", "data", "component", "classes", "error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        classes = ", ".join(row["classes"]) if row["classes"] else "-"
+        cells = [row["name"], row["plugin"], row["file"], row["data"] or "-", row["component"] or "-", classes]
+        error = f"[red]{escape(row['error'])}[/]" if row["error"] else ""
+        table.add_row(*map(escape, cells), error)
+    out.print(table)

@@ -19,16 +19,38 @@ if TYPE_CHECKING:
 PRIORS = ("normal", "uniform")
 
 
-def draw(n: int, dim: int, prior: str, seed: int) -> np.ndarray:
-    """``n`` latents of size ``dim`` as float32: N(0, I) for ``normal``, U(-1, 1) for ``uniform``."""
+def draw(n: int, dim: int, prior: str, seed: int, truncation: float | None = None) -> np.ndarray:
+    """``n`` latents of size ``dim`` as float32: N(0, I) for ``normal``, U(-1, 1) for ``uniform``.
+
+    ``truncation`` (psi, normal prior only): every entry beyond psi standard deviations is drawn
+    again, from the same stream, until none is (BigGAN's truncation trick; see ``check_truncation``).
+    """
     import numpy as np
 
+    check_truncation(truncation, prior)
     rng = np.random.default_rng(seed)
     if prior == "normal":
-        return rng.standard_normal((n, dim), dtype=np.float32)
+        z = rng.standard_normal((n, dim), dtype=np.float32)
+        if truncation is not None:
+            psi = np.float32(truncation)
+            outside = np.abs(z) > psi
+            while outside.any():
+                z[outside] = rng.standard_normal(int(outside.sum()), dtype=np.float32)
+                outside = np.abs(z) > psi
+        return z
     if prior == "uniform":
         return rng.random((n, dim), dtype=np.float32) * np.float32(2) - np.float32(1)
     raise unknown_prior(prior)
+
+
+def check_truncation(truncation: float | None, prior: str) -> None:
+    """A truncation psi must be a number in (0, 1] and the prior normal; a one-line error otherwise."""
+    if truncation is None:
+        return
+    if isinstance(truncation, bool) or not isinstance(truncation, int | float) or not 0 < truncation <= 1:
+        raise GantoolError(f"--truncation must be a number in (0, 1] (standard deviations kept), got {truncation!r}")
+    if prior != "normal":
+        raise GantoolError(f"--truncation applies to the normal prior; this model draws from the {prior} prior: leave out --truncation")
 
 
 def draw_labels(n: int, num_classes: int, seed: int) -> np.ndarray:
@@ -54,17 +76,17 @@ def unknown_prior(prior: str) -> GantoolError:
     return GantoolError(f"unknown latent prior {prior!r}: gantool draws from {' or '.join(PRIORS)}")
 
 
-def walks(count: int, steps: int, dim: int, prior: str, seed: int) -> np.ndarray:
+def walks(count: int, steps: int, dim: int, prior: str, seed: int, truncation: float | None = None) -> np.ndarray:
     """``count`` straight walks of ``steps`` points between pairs of random latents, shaped (count, steps, dim).
 
     Under a normal prior the walk follows the great circle (slerp): a straight
     line between two typical Gaussian latents passes through the low-norm middle
     of the ball, where the generator never saw a latent. A uniform prior fills
-    its cube, so a straight line stays in it.
+    its cube, so a straight line stays in it. ``truncation`` truncates the walks' ends (see ``draw``).
     """
     import numpy as np
 
-    ends = draw(2 * count, dim, prior, seed).astype(np.float64)
+    ends = draw(2 * count, dim, prior, seed, truncation).astype(np.float64)
     a, b = ends[:count, None, :], ends[count:, None, :]
     t = np.linspace(0.0, 1.0, steps)[None, :, None]
     lerp = (1 - t) * a + t * b

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 from gantool.core.errors import GantoolError
 from gantool.core.paths import check_writable
 from gantool.core.runmeta import ModelInfo
+from gantool.inference import zoo
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from gantool.inference.labels import LabelChoice
 
 RUNTIMES = ("onnx", "torch")
 FORMATS = (".png", ".npy")
@@ -47,7 +50,8 @@ class SampleResult:
 
 
 def open_generator(runtime: str, model: str | Path | None, device: str = "auto", ema: bool | None = None) -> Any:
-    """An ONNX file (default: runs/latest/G.onnx) or a run folder for torch (default: runs/latest), callable on numpy latents.
+    """An ONNX file (default: runs/latest/G.onnx) or an installed model's name for onnx, or a run folder for torch
+    (default: runs/latest), callable on numpy latents.
 
     ``ema`` chooses a run's weights for torch (None: the run's weight average when it has one, see
     ``generator_file``); an ONNX file holds the weights it was exported with, so it takes no ``ema``.
@@ -61,6 +65,8 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
         from gantool.inference.onnx_runtime import OnnxGenerator
         from gantool.store.runs import resolve_run
 
+        if model is not None and zoo.looks_like_name(model):
+            return zoo.open_model(zoo.resolve(str(model)), device)
         return OnnxGenerator(Path(model) if model is not None else resolve_run(None) / "G.onnx", device)
     if runtime == "torch":
         import importlib.util
@@ -69,6 +75,8 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
             raise GantoolError('--runtime torch needs torch: pip install "gantool[train]", or sample an export with --runtime onnx')
         if model is not None and Path(model).is_file():
             raise GantoolError(f"--runtime torch samples a run folder, not the file {model}: pass --model RUN, or use --runtime onnx")
+        if model is not None and zoo.looks_like_name(model) and str(model) in zoo.registered_names():
+            raise GantoolError(f"model {model} is an ONNX file from the model zoo: sample it with --runtime onnx")
         from gantool.inference.loading import TorchGenerator
 
         return TorchGenerator(model, device, ema)
@@ -87,15 +95,17 @@ def sample(
     interpolate: int | None = None,
     ema: bool | None = None,
     label: str | None = None,
+    truncation: float | None = None,
 ) -> SampleResult:
     """Draw ``n`` samples (or walks of ``interpolate`` steps covering at least ``n``) and write them to ``out``.
 
     A conditional generator samples the classes ``label`` names (see gantool.inference.labels), or
-    uniformly drawn ones; its labels are written beside ``out``.
+    uniformly drawn ones; its labels are written beside ``out``. ``truncation`` (psi in (0, 1], normal prior):
+    latent entries beyond psi standard deviations are drawn again (see gantool.core.latents.draw).
     """
-    from gantool.core import latents
     from gantool.core.devices import check_device
-    from gantool.inference.labels import choose, write_labels
+    from gantool.core.latents import check_truncation
+    from gantool.inference.labels import write_labels
 
     out = Path(out)
     for flag, value, least in (("-n", n, 1), ("--batch-size", batch_size, 1), ("--interpolate", interpolate, 2), ("--seed", seed, 0)):
@@ -105,29 +115,54 @@ def sample(
         raise GantoolError(f"--out {out} must end in .png (a picture) or .npy (the raw array)")
     check_writable(out, "--out")
     check_device(device)
+    if truncation is not None:  # its range, before a model is opened; the model's prior is checked once it is
+        check_truncation(truncation, "normal")
 
     generator = open_generator(runtime, model, device, ema)
     info: ModelInfo = generator.info
     seed = secrets.randbelow(2**32) if seed is None else seed
-    if interpolate:
-        choice = choose(label, math.ceil(n / interpolate), info.classes, seed)  # one label per walk
-        count = math.ceil(n / interpolate) if choice is None else len(choice.labels)
-        z = latents.walks(count, interpolate, info.latent_dim, info.latent, seed).reshape(-1, info.latent_dim)
-        per_sample = None if choice is None else choice.labels.repeat(interpolate)
-        samples = generator(z, batch_size, labels=per_sample).reshape(count, interpolate, *info.data_shape)
-        columns = interpolate
-    else:
-        choice = choose(label, n, info.classes, seed)
-        count = n if choice is None else len(choice.labels)
-        samples = generator(
-            latents.draw(count, info.latent_dim, info.latent, seed), batch_size, labels=None if choice is None else choice.labels
-        )
-        columns = None if choice is None else choice.per_class
+    samples, choice, columns = generate(
+        generator, n, seed, label=label, truncation=truncation, batch_size=batch_size, interpolate=interpolate
+    )
     write(samples, out, info, columns=columns)
     if choice is None or info.classes is None:
         return SampleResult(out, samples, seed, generator.where, info)
     labels_path = write_labels(choice.labels, out, info.classes)
     return SampleResult(out, samples, seed, generator.where, info, choice.labels, labels_path)
+
+
+def generate(
+    generator: Any,
+    n: int,
+    seed: int,
+    *,
+    label: str | None = None,
+    truncation: float | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    interpolate: int | None = None,
+) -> tuple[np.ndarray, LabelChoice | None, int | None]:
+    """Samples of an open generator for ``seed``: (samples, the labels chosen or None, a grid's row length or None).
+
+    The one recipe of ``gantool sample`` and ``gantool.load``: latents and labels drawn by numpy, so one seed
+    gives the same samples through onnxruntime and torch.
+    """
+    from gantool.core import latents
+    from gantool.inference.labels import choose
+
+    info: ModelInfo = generator.info
+    latents.check_truncation(truncation, info.latent)
+    if interpolate:
+        choice = choose(label, math.ceil(n / interpolate), info.classes, seed)  # one label per walk
+        count = math.ceil(n / interpolate) if choice is None else len(choice.labels)
+        z = latents.walks(count, interpolate, info.latent_dim, info.latent, seed, truncation).reshape(-1, info.latent_dim)
+        per_sample = None if choice is None else choice.labels.repeat(interpolate)
+        samples = generator(z, batch_size, labels=per_sample).reshape(count, interpolate, *info.data_shape)
+        return samples, choice, interpolate
+    choice = choose(label, n, info.classes, seed)
+    count = n if choice is None else len(choice.labels)
+    z = latents.draw(count, info.latent_dim, info.latent, seed, truncation)
+    samples = generator(z, batch_size, labels=None if choice is None else choice.labels)
+    return samples, choice, None if choice is None else choice.per_class
 
 
 def write(samples: np.ndarray, out: Path, info: ModelInfo, columns: int | None = None) -> None:

@@ -44,3 +44,9 @@ def register_datasets(register: Register) -> None:
 @hookspec
 def register_metrics(register: Register) -> None:
     """``factory(**options)`` -> evaluator; see docs/plugins.md for its interface."""
+
+
+@hookspec
+def register_models(register: Callable[[str, Any], None]) -> None:
+    """``register(name, path)``: a pretrained generator, an ONNX file written by ``gantool export`` (a str or a Path),
+    listed by ``gantool models`` and sampled with ``gantool sample --model NAME`` or ``gantool.load(NAME)``."""

@@ -8,10 +8,12 @@ so one broken plugin is reported instead of taking the CLI down with it.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -33,6 +35,7 @@ HOOKS = {
     "register_losses": "loss",
     "register_datasets": "dataset",
     "register_metrics": "metric",
+    "register_models": "model",  # not a factory: the path of a pretrained generator's ONNX file
 }
 KINDS = tuple(HOOKS.values())
 
@@ -101,7 +104,11 @@ class Registry:
 
     def _register_callback(self, kind: str, plugin: Plugin) -> Callable[[str, Callable[..., Any]], None]:
         def register(name: str, factory: Callable[..., Any]) -> None:
-            if not isinstance(name, str) or not name or not callable(factory):
+            if kind == "model":  # a file, checked when it is listed or sampled, so a bad one spoils only its own row
+                if not isinstance(name, str) or not name or not isinstance(factory, str | os.PathLike):
+                    raise TypeError(f"register(name, path) needs a non-empty name and a path to an .onnx file, got {name!r}, {factory!r}")
+                factory = Path(factory)
+            elif not isinstance(name, str) or not name or not callable(factory):
                 raise TypeError(f"register(name, factory) needs a non-empty name and a callable, got {name!r}, {factory!r}")
             existing = self.components[kind].get(name)
             if existing is not None and existing.plugin != plugin.name:

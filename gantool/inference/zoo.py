@@ -1,0 +1,79 @@
+"""The model zoo: pretrained generators that plugins register by name (``register_models``), as ONNX files.
+
+Torch-free: a zoo model is sampled by onnxruntime like any export, and ``gantool models`` reads what
+each file's metadata says through the same checks. A bad file spoils its own row, nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gantool.core.errors import GantoolError
+
+KIND = "model"
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    plugin: str
+    path: Path
+
+
+def installed() -> list[ZooModel]:
+    """Every registered model, by name."""
+    from gantool.plugins.registry import get_registry
+
+    return [ZooModel(c.name, c.plugin, c.factory) for _, c in sorted(get_registry().components[KIND].items())]
+
+
+def registered_names() -> list[str]:
+    from gantool.plugins.registry import get_registry
+
+    return get_registry().names(KIND)
+
+
+def looks_like_name(model: str | Path) -> bool:
+    """Whether ``--model`` means a registered model: not an existing path, no folder in it, not a file name."""
+    text = str(model)
+    return not Path(text).exists() and os.sep not in text and "/" not in text and not text.endswith((".onnx", ".safetensors"))
+
+
+def resolve(name: str) -> ZooModel:
+    """The registered model called ``name``; a one-line error naming the known ones otherwise."""
+    from gantool.plugins.registry import get_registry
+
+    registry = get_registry()
+    if name not in registry.components[KIND]:
+        known = ", ".join(m.name for m in installed()) or "none installed"
+        raise GantoolError(f"--model {name} is neither a file, a run folder nor an installed model; known models: {known}")
+    component = registry.get(KIND, name)  # a name two plugins register is refused here, naming both
+    return ZooModel(component.name, component.plugin, component.factory)
+
+
+def open_model(model: ZooModel, device: str = "auto") -> Any:
+    """The model's generator in onnxruntime; a missing or broken file is one line naming the model and its plugin."""
+    from gantool.inference.onnx_runtime import OnnxGenerator
+
+    if not model.path.is_file():
+        raise GantoolError(
+            f"model {model.name!r} (from {model.plugin}) points at {model.path}, which does not exist: reinstall {model.plugin}"
+        )
+    try:
+        return OnnxGenerator(model.path, device)
+    except GantoolError as exc:
+        raise GantoolError(f"model {model.name!r} (from {model.plugin}): {exc}") from None
+
+
+def describe(model: ZooModel) -> dict[str, Any]:
+    """A row of ``gantool models``: name, plugin, file, and what the file's metadata says (or the error reading it)."""
+    row: dict[str, Any] = {"name": model.name, "plugin": model.plugin, "file": str(model.path)}
+    try:
+        info = open_model(model, "cpu").info
+    except GantoolError as exc:
+        return {**row, "data": None, "component": None, "classes": None, "error": str(exc)}
+    classes = list(info.classes) if info.classes is not None else None
+    return {**row, "data": info.data or None, "component": info.component or None, "classes": classes, "error": None}
