@@ -28,6 +28,7 @@ _LAZY = {
     "evaluate_path": "gantool.evaluation.runner",
     "export_onnx": "gantool.inference.export",
     "sample": "gantool.inference.sampling",
+    "load": "gantool.inference.api",
 }
 
 
