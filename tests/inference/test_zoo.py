@@ -1,0 +1,132 @@
+"""The model zoo: pretrained generators a third-party distribution registers by name, listed and sampled without torch."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import make_distribution, run_cli
+from tests.inference.test_sample import TRAINING_ONLY, one_line
+
+ZOO = """
+from pathlib import Path
+
+from gantool import hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_models(register):
+    register("tiny", HERE / "tiny.onnx")
+"""
+
+BROKEN = """
+from pathlib import Path
+
+from gantool import hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_models(register):
+    register("gone", HERE / "gone.onnx")  # never shipped
+    register("junk", str(HERE / "junk.onnx"))  # not a model
+    register("odd", 42)  # not a path: refused, reported on the plugin
+"""
+
+
+@pytest.fixture(scope="module")
+def zoo(ring_export, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A working directory and PYTHONPATH holding two real distributions: gantool-zoo (a tiny ring generator) and
+    gantool-badzoo (a missing file, a file that is not ONNX, a path that is not one)."""
+    home = tmp_path_factory.mktemp("zoo")
+    site = home / "site"
+    make_distribution(site, "gantool-zoo", "gantool_zoo", ZOO)
+    shutil.copy(ring_export.onnx, site / "tiny.onnx")
+    make_distribution(site, "gantool-badzoo", "gantool_badzoo", BROKEN)
+    (site / "junk.onnx").write_text("not a model\n")
+    return home, {"PYTHONPATH": str(site)}
+
+
+def test_models_lists_each_model_with_its_metadata_or_its_error(zoo):
+    home, env = zoo
+    proc = run_cli("models", "--json", cwd=home, env=env)
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert set(rows) == {"tiny", "gone", "junk"}
+    tiny = rows["tiny"]
+    assert (tiny["plugin"], tiny["data"], tiny["component"], tiny["classes"], tiny["error"]) == (
+        "gantool-zoo",
+        "ring",
+        "mlp-small",
+        None,
+        None,
+    )
+    assert tiny["file"] == str(home / "site" / "tiny.onnx")
+    assert "model 'gone' (from gantool-badzoo) points at" in rows["gone"]["error"] and "which does not exist" in rows["gone"]["error"]
+    assert "junk.onnx is not an ONNX model onnxruntime can load" in rows["junk"]["error"]
+    table = run_cli("models", cwd=home, env=env)
+    assert table.returncode == 0, table.stderr
+    for text in ("tiny", "gantool-zoo", "ring", "mlp-small", "gone", "junk", "does not exist"):
+        assert text in table.stdout, table.stdout
+
+
+def test_plugins_still_lists_everything(zoo):
+    home, env = zoo
+    proc = run_cli("plugins", "--json", cwd=home, env=env)
+    assert proc.returncode == 0, proc.stderr
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)}
+    assert plugins["gantool-zoo"]["components"] == [["model", "tiny"]] and not plugins["gantool-zoo"]["errors"]
+    assert plugins["gantool-badzoo"]["components"] == [["model", "gone"], ["model", "junk"]]
+    assert "register(name, path) needs a non-empty name and a path to an .onnx file" in plugins["gantool-badzoo"]["errors"][0]
+    builtin = plugins["gantool.plugins.builtin.models"]
+    assert ["generator", "mlp-small"] in builtin["components"] and not builtin["errors"]
+
+
+def test_sample_a_model_by_name_as_its_file(zoo, ring_export):
+    home, env = zoo
+    line = one_line(run_cli("sample", "--model", "tiny", "-n", "30", "--seed", "4", "--out", "named.npy", cwd=home, env=env))
+    assert "onnxruntime" in line and "seed 4" in line
+    one_line(run_cli("sample", "--model", str(ring_export.onnx), "-n", "30", "--seed", "4", "--out", "file.npy", cwd=home, env=env))
+    np.testing.assert_array_equal(np.load(home / "named.npy"), np.load(home / "file.npy"))
+    code = "import json, sys, gantool; sys.stdout.write(json.dumps(gantool.load('tiny').sample(30, seed=4).tolist()))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=home, env={**env, "PATH": ""}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(np.asarray(json.loads(proc.stdout), dtype=np.float32), np.load(home / "named.npy"))
+
+
+BAD = [
+    (("--model", "gone"), "model 'gone' (from gantool-badzoo) points at"),
+    (("--model", "junk"), "model 'junk' (from gantool-badzoo): "),
+    (("--model", "nosuch"), "--model nosuch is neither a file, a run folder nor an installed model; known models: gone, junk, tiny"),
+    (("--model", "tiny", "--runtime", "torch"), "model tiny is an ONNX file from the model zoo: sample it with --runtime onnx"),
+    (("--model", "tiny", "--truncation", "0.5"), "--truncation applies to the normal prior; this model draws from the uniform prior"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_model_names_are_one_line_and_exit_2(zoo, args, message):
+    home, env = zoo
+    proc = run_cli("sample", *args, "--out", "bad.npy", cwd=home, env=env)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+    assert not (home / "bad.npy").exists()
+
+
+def test_models_imports_no_torch(zoo):
+    home, env = zoo
+    args = [sys.executable, "-X", "importtime", "-m", "gantool", "models"]
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=home, env={**env, "COLUMNS": "200"}, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "gantool.inference.zoo" in modules and "onnxruntime" in modules
+    assert not {m.partition(".")[0] for m in modules} & set(TRAINING_ONLY)
