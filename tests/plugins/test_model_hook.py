@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gantool.plugins.registry import HOOKS, KINDS, Registry
+import gantool
+from gantool.plugins.builtin import pretrained
+from gantool.plugins.registry import BUILTIN_MODULES, HOOKS, KINDS, Registry
 from tests.conftest import make_distribution
 
 SOURCE = """
@@ -24,7 +26,19 @@ def register_generators(register):
 
 def test_model_is_a_kind_with_its_hook():
     assert HOOKS["register_models"] == "model" and "model" in KINDS
-    assert Registry(entry_point_group=None).names("model") == []  # gantool ships none yet
+    assert "gantool.plugins.builtin.pretrained" in BUILTIN_MODULES
+
+
+def test_gantool_registers_its_own_models_through_the_same_hook(tmp_path, monkeypatch):
+    """Every gantool/models/*.onnx, by file name: here a stand-in folder (gantool ships no trained file yet)."""
+    assert Path(gantool.__file__).resolve().parent / "models" == pretrained.MODELS
+    (tmp_path / "ring-8.onnx").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not a model")
+    monkeypatch.setattr(pretrained, "MODELS", tmp_path)
+    registry = Registry(entry_point_group=None)
+    assert registry.names("model") == ["ring-8"]
+    component = registry.get("model", "ring-8")
+    assert component.factory == tmp_path / "ring-8.onnx" and component.plugin == "gantool.plugins.builtin.pretrained"
 
 
 def test_a_plugin_registers_models_by_path(tmp_path, monkeypatch):
