@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -21,7 +19,7 @@ from gantool.store import checkpoint as layout
 from gantool.store import tensors as files
 from gantool.store.runs import CONFIG, METRICS, point_latest, trim_metrics
 from gantool.store.toml import dump_toml
-from gantool.training import distributed, writer
+from gantool.training import distributed
 from gantool.training.logs import non_finite_error
 from gantool.training.setup import Run
 
@@ -71,25 +69,9 @@ def save(run: Run, step: int, last_saved: int) -> None:
         raise non_finite_error(f"{bad} became NaN or infinite", step, last_saved, run.run_dir)
     if not run.ranks.main:
         return
-    # Copies on the host (every tensor above is a clone, or new): the next steps cannot change them.
-    tensors = {k: v.detach().cpu() for k, v in tensors.items()}
-    weights = {name: (layout_part(tensors, name), network_metadata(run, name, step)) for name in state.networks}
-    writes = writer.for_folder(run.run_dir)
-    writes.submit("checkpoint", f"the checkpoint of step {step}", lambda: write_files(run.run_dir, tensors, meta, weights))
-    if step == run.steps:  # the last save: the run ends with every file on disk, or with the error that stopped it
-        writer.finish(run.run_dir)
-
-
-def layout_part(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
-    """One network's weights, as saved in the checkpoint under ``name.``."""
-    return {k[len(name) + 1 :]: v for k, v in tensors.items() if k.startswith(name + ".")}
-
-
-def write_files(run_dir: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any], weights: dict[str, Any]) -> None:
-    """The checkpoint first, then each network's file: on the writer thread, each file atomic."""
-    files.save_tensors(run_dir / layout.CHECKPOINT, tensors, meta)
-    for name, (net, net_meta) in weights.items():
-        files.save_tensors(run_dir / f"{name}.safetensors", net, net_meta)
+    files.save_tensors(run.run_dir / layout.CHECKPOINT, tensors, meta)
+    for name, weights in state.networks.items():
+        files.save_tensors(run.run_dir / f"{name}.safetensors", weights, network_metadata(run, name, step))
 
 
 def network_metadata(run: Run, name: str, step: int) -> dict[str, str]:

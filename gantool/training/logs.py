@@ -17,7 +17,7 @@ import torch
 
 from gantool.core.errors import GantoolError
 from gantool.store.runs import METRICS
-from gantool.training import distributed, writer
+from gantool.training import distributed
 from gantool.training.ranks import Ranks
 
 
@@ -73,14 +73,10 @@ class MetricsLog:
         return Figures(*rows[-1])
 
     def close(self) -> None:
-        """Close the logs and wait for the files handed to the background writer: every way out of the loop passes here."""
-        try:
-            writer.finish(self.run_dir)  # a Ctrl-C's checkpoint, or the last one before an error, is whole on disk
-        finally:
-            if self.file is not None:
-                self.file.close()
-            if self.board is not None:
-                self.board.close()
+        if self.file is not None:
+            self.file.close()
+        if self.board is not None:
+            self.board.close()
 
 
 def tensorboard_writer(run_dir: Path) -> Any:

@@ -6,17 +6,12 @@ the other ranks hold the same G.
 
 from __future__ import annotations
 
-import io
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from gantool.core.images import picture, save_png
 from gantool.core.latents import draw_torch
-from gantool.store.tensors import atomic_write
-from gantool.training import writer
 
 if TYPE_CHECKING:
     from gantool.training.setup import Run
@@ -57,20 +52,10 @@ class SampleGrids:
             out = shown(self.z) if self.labels is None else shown(self.z, self.labels)
         shown.train(was_training)
         pixels = picture(out.float().cpu().numpy(), self.reference, ncol=self.columns)
-        folder = self.run.run_dir
-        write = partial(write_grid, pixels, folder / "samples" / f"step_{step:07d}.png", folder / "samples.png")
-        writer.for_folder(folder).submit("grid", f"the sample grid of step {step}", write)  # off the training thread
+        save_png(pixels, self.run.run_dir / "samples" / f"step_{step:07d}.png")
+        save_png(pixels, self.run.run_dir / "samples.png")
         if self.board is not None:
             self.board.add_image("samples", pixels, step, dataformats="HWC")
-
-
-def write_grid(pixels: Any, *paths: Path) -> None:
-    """Encode the grid once, then write it atomically to each path (a viewer never sees half a PNG)."""
-    png = io.BytesIO()
-    png.name = "grid.png"  # save_png's Pillow picks the format from the name
-    save_png(pixels, cast(Path, png))  # Pillow writes to a file object as to a path
-    for path in paths:
-        atomic_write(path, png.getvalue())
 
 
 class Evaluations:
