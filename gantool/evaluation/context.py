@@ -69,7 +69,9 @@ class EvalContext:
     def samples(self) -> np.ndarray:
         """The n generated samples every metric shares, (n, *data_shape) in [-1, 1]."""
         if self._samples is None:
-            self._samples = np.asarray(self.source.draw(self.n, self.seed, self.labels()), dtype=np.float32)
+            labels = self.labels()  # an unconditional source is called draw(n, seed), as before labels existed
+            drawn = self.source.draw(self.n, self.seed) if labels is None else self.source.draw(self.n, self.seed, labels)
+            self._samples = np.asarray(drawn, dtype=np.float32)
             if self._samples.shape != (self.n, *self.data_shape):
                 raise GantoolError(f"{self.source.describe} gave samples shaped {self._samples.shape}, not {(self.n, *self.data_shape)}")
         return self._samples

@@ -26,7 +26,7 @@ class SampleSource:
     describe: str  # shown to the user and written to eval.json
     data: str  # the dataset the generator was trained on
     data_shape: tuple[int, ...]
-    draw: Callable[[int, int, np.ndarray | None], np.ndarray]  # (n, seed, labels) -> (n, *data_shape) float32 in [-1, 1]
+    draw: Callable[..., np.ndarray]  # (n, seed), or (n, seed, labels) when conditional -> (n, *data_shape) float32 in [-1, 1]
     step: int | None = None
     run_dir: Path | None = None  # the run folder, when there is one: config, D, eval.json
     config: dict[str, Any] = field(default_factory=dict)  # the run's config.toml, when there is one

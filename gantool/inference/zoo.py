@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gantool.core.errors import GantoolError
 
@@ -27,7 +27,7 @@ def installed() -> list[ZooModel]:
     """Every registered model, by name."""
     from gantool.plugins.registry import get_registry
 
-    return [ZooModel(c.name, c.plugin, c.factory) for _, c in sorted(get_registry().components[KIND].items())]
+    return [ZooModel(c.name, c.plugin, cast(Path, c.factory)) for _, c in sorted(get_registry().components[KIND].items())]
 
 
 def registered_names() -> list[str]:
@@ -51,7 +51,7 @@ def resolve(name: str) -> ZooModel:
         known = ", ".join(m.name for m in installed()) or "none installed"
         raise GantoolError(f"--model {name} is neither a file, a run folder nor an installed model; known models: {known}")
     component = registry.get(KIND, name)  # a name two plugins register is refused here, naming both
-    return ZooModel(component.name, component.plugin, component.factory)
+    return ZooModel(component.name, component.plugin, cast(Path, component.factory))
 
 
 def open_model(model: ZooModel, device: str = "auto") -> Any:

@@ -119,8 +119,11 @@ class Watch:
 
     def class_loss(self, *judged: torch.Tensor) -> torch.Tensor | float:
         """AC-GAN's class term on the given batches D judged this step: cross-entropy of logits against the labels."""
-        terms = [F.cross_entropy(self.class_logits[id(x)].float(), self.labels) for x in judged if id(x) in self.class_logits]
-        return sum(terms) if terms and self.labels is not None else 0.0
+        labels = self.labels
+        if labels is None:
+            return 0.0
+        terms = [F.cross_entropy(self.class_logits[id(x)].float(), labels) for x in judged if id(x) in self.class_logits]
+        return sum(terms) if terms else 0.0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.D, name)
