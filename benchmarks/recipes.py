@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import subprocess
 import sys
 import time
 import tomllib
@@ -27,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import Figure, header, markdown_table  # noqa: E402
+from report import CommandError, Figure, header, markdown_table, timed  # noqa: E402
 
 GANTOOL = str(Path(sys.executable).parent / "gantool")
 RECIPES = HERE.parent / "recipes"
@@ -43,19 +42,10 @@ FIGURES = {
 }
 
 
-class CommandError(Exception):
-    pass
-
-
 def run(cmd: list[str]) -> float:
-    """Run one command to its end; its wall time, or CommandError with its output."""
+    """Run one command to its end, saying which; its wall time, or CommandError with its output."""
     print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise CommandError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-5000:]}")
-    return seconds
+    return timed(cmd)
 
 
 def needs_mnist(recipe: Path) -> bool:

@@ -11,7 +11,9 @@ import os
 import platform
 import shlex
 import statistics
+import subprocess
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,3 +127,17 @@ def header(device: str = "cpu", extra: Sequence[str] = ()) -> str:
         *extra,
     ]
     return "\n".join(lines)
+
+
+class CommandError(RuntimeError):
+    """A benchmarked command that failed, with the end of its output."""
+
+
+def timed(cmd: list[str]) -> float:
+    """Run one command to its end as a process; its wall time in seconds, or CommandError with its output."""
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise CommandError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-5000:]}")
+    return seconds

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
-from report import Figure, figures_table, header  # noqa: E402
+from report import Figure, figures_table, header, timed  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import gantool  # noqa: E402
@@ -179,15 +178,6 @@ def loop_part(root: Path, steps: int, repeats: int, device: str, work: Path, var
 # --- whole processes ----------------------------------------------------------------------------------------------
 
 
-def timed_process(cmd: list[str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
-    return seconds
-
-
 def whole_commands(root: Path, steps: int, device: str, work: Path, r: int) -> tuple[list[str], list[str]]:
     seed = [sys.executable, str(HERE / "seed001_reference.py"), "--root", str(root), "--steps", str(steps), "--device", device]
     seed += ["--out", str(work / f"seed-whole-{r}")]
@@ -206,8 +196,8 @@ def whole_part(root: Path, steps: int, repeats: int, device: str, work: Path) ->
     print("whole process, gantool : " + " ".join(ours_cmd), file=sys.stderr)
     for r in range(repeats):
         seed_cmd, ours_cmd = whole_commands(root, steps, device, work, r)
-        seed_s = timed_process(seed_cmd)
-        ours_s = timed_process(ours_cmd)
+        seed_s = timed(seed_cmd)
+        ours_s = timed(ours_cmd)
         seed_fig.add(seed_s)
         ours_fig.add(ours_s)
         ratio.add(seed_s / ours_s)
@@ -244,7 +234,7 @@ def sampling_part(repeats: int, device: str, work: Path) -> list[Figure]:
             speed[runtime].add(10_000 / (time.perf_counter() - started))
             cmd = [GANTOOL, "sample", "--runtime", runtime, "--model", str(models[runtime]), "-n", "64"]
             cmd += ["--device", device, "--out", str(work / f"cold-{runtime}.png"), "--seed", "1"]
-            walls[runtime] = timed_process(cmd)
+            walls[runtime] = timed(cmd)
             cold[runtime].add(walls[runtime])
         cold_ratio.add(walls["onnx"] / walls["torch"])
     return [*speed.values(), *cold.values(), cold_ratio]
