@@ -109,15 +109,9 @@ class ModelInfo:
     def to_metadata(self) -> dict[str, str]:
         """The same keys ``from_metadata`` reads, as the str-to-str map ONNX and safetensors store."""
         meta = {
-            "format": FORMAT,
-            "kind": "generator",
-            "gantool_version": self.gantool_version,
-            "component": self.component,
-            "options": json.dumps(self.options),
+            **_identity("generator", self.component, self.options, self.data, self.data_shape, self.gantool_version),
             "latent_dim": json.dumps(self.latent_dim),
             "latent": self.latent,
-            "data": self.data,
-            "data_shape": json.dumps(list(self.data_shape)),
             "output_range": json.dumps(list(self.output_range)),
         }
         if self.ema is not None:
@@ -129,6 +123,19 @@ class ModelInfo:
         if self.classes is not None:
             meta["classes"] = json.dumps(list(self.classes))
         return meta
+
+
+def _identity(kind: str, component: str, options: dict[str, Any], data: str, data_shape: tuple[int, ...], version: str) -> dict[str, str]:
+    """The keys every network's metadata starts with: what it is and what rebuilds it."""
+    return {
+        "format": FORMAT,
+        "kind": kind,
+        "gantool_version": version,
+        "component": component,
+        "options": json.dumps(options),
+        "data": data,
+        "data_shape": json.dumps(list(data_shape)),
+    }
 
 
 def _whole(v: Any) -> bool:
@@ -177,15 +184,7 @@ class DiscriminatorInfo:
             ) from None
 
     def to_metadata(self) -> dict[str, str]:
-        meta = {
-            "format": FORMAT,
-            "kind": "discriminator",
-            "gantool_version": self.gantool_version,
-            "component": self.component,
-            "options": json.dumps(self.options),
-            "data": self.data,
-            "data_shape": json.dumps(list(self.data_shape)),
-        }
+        meta = _identity("discriminator", self.component, self.options, self.data, self.data_shape, self.gantool_version)
         if self.step is not None:
             meta["step"] = json.dumps(self.step)
         if self.num_classes:

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from gantool.core.errors import GantoolError
 from gantool.training.config import TrainConfig
 from gantool.training.preflight import preflight
 
@@ -34,8 +35,6 @@ def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Pat
         if resumed is not None:
             run.start = checkpointing.restore(run)
             if run.start >= run.steps:
-                from gantool.core.errors import GantoolError
-
                 raise GantoolError(f"run {run.run_dir} is already at step {run.start}: pass --steps larger than {run.start} to go on")
         checkpointing.open_run_folder(run)
         fit(run)
