@@ -29,11 +29,18 @@ def export(
     onnx: Annotated[Path | None, typer.Option("--onnx", help="Where to write the model (default: RUN/G.onnx).")] = None,
     ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=EMA_HELP, show_default=False)] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            help="Recipe to name in the file, e.g. mnist-cond (default: the one the run's config.toml records).", show_default=False
+        ),
+    ] = None,
 ) -> None:
-    """Export a run's generator to ONNX, with what a sampler needs as metadata; checked against PyTorch before it is kept."""
+    """Export a run's generator to ONNX, with what a sampler needs and where it came from (settings, eval figures) as
+    metadata; checked against PyTorch before it is kept."""
     from gantool.inference.export import export_onnx
 
-    report = export_onnx(run, onnx, ema=ema, opset=opset)
+    report = export_onnx(run, onnx, ema=ema, opset=opset, recipe=recipe)
     err.print(escape(report.summary()), highlight=False, soft_wrap=True)
 
 
@@ -110,7 +117,8 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instea
 
 
 def models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
-    """List the pretrained generators plugins install (sample one with 'gantool sample --model NAME'); works without torch."""
+    """List the pretrained generators plugins install, with where each came from and its eval figures
+    (sample one with 'gantool sample --model NAME'); works without torch."""
     from gantool.inference.zoo import describe, installed
 
     rows = [describe(model) for model in installed()]
@@ -123,11 +131,28 @@ def models(as_json: Annotated[bool, typer.Option("--json", help="Print JSON inst
 
     caption = None if rows else "none installed: a plugin adds them with the register_models hook (docs/plugins.md)"
     table = Table(title="gantool models", caption=caption)
-    for column in ("model", "plugin", "file", "data", "component", "classes", "error"):
+    for column in ("model", "plugin", "data", "classes", "trained", "eval", "error"):
         table.add_column(column, overflow="fold")
     for row in rows:
         classes = ", ".join(row["classes"]) if row["classes"] else "-"
-        cells = [row["name"], row["plugin"], row["file"], row["data"] or "-", row["component"] or "-", classes]
+        data = f"{row['data']} ({row['component']})" if row["data"] else "-"
         error = f"[red]{escape(row['error'])}[/]" if row["error"] else ""
-        table.add_row(*map(escape, cells), error)
+        table.add_row(*map(escape, [row["name"], row["plugin"], data, classes, trained(row), eval_figures(row)]), error)
     out.print(table)
+
+
+def trained(row: dict) -> str:
+    """Where a model came from, in one cell, a line each: recipe, steps, export date."""
+    parts = [f"recipe {row['recipe']}" if row["recipe"] else "", f"{row['step']:,} steps" if row["step"] is not None else ""]
+    parts.append(f"exported {row['exported'][:10]}" if row["exported"] else "")
+    return "\n".join(p for p in parts if p) or "-"
+
+
+def eval_figures(row: dict) -> str:
+    """The headline eval figures a model file carries, a line each, in the order the training log shows them."""
+    from gantool.evaluation.report import SUMMARY, format_value
+
+    figures = dict((row["eval"] or {}).get("figures") or {})
+    if "modes_total" in figures and "modes_captured" in figures:
+        figures["modes_captured"] = f"{figures['modes_captured']}/{figures['modes_total']}"
+    return "\n".join(f"{k} {format_value(figures[k])}" for k in SUMMARY if k in figures) or "-"

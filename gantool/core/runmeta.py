@@ -3,7 +3,9 @@
 ``G.safetensors``, ``G_ema.safetensors`` and an exported ``G.onnx`` carry the same string keys
 (``ModelInfo``), so one reader serves both runtimes; ``D.safetensors`` carries what rebuilds the
 discriminator (``DiscriminatorInfo``). Each key means one thing everywhere: ``ema`` is the decay of
-the weight average the generator is, absent for raw weights. Light on purpose: no torch, no onnx.
+the weight average the generator is, absent for raw weights. An exported ``G.onnx`` also says where it
+came from (``Provenance``), so a file handed on alone still names its recipe and its figures. Light on
+purpose: no torch, no onnx.
 """
 
 from __future__ import annotations
@@ -190,3 +192,61 @@ class DiscriminatorInfo:
         if self.num_classes:
             meta["num_classes"] = json.dumps(self.num_classes)
         return meta
+
+
+PROVENANCE_KEYS = ("recipe", "settings", "exported", "eval")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where an exported generator came from: its run's recipe and settings, when it was exported, its eval figures.
+
+    Optional in every file: files exported before gantool recorded it, or from a run without a
+    config.toml or an eval.json, carry none or part of it, and still sample.
+    """
+
+    recipe: str | None = None  # the --config file the run was started with, when training recorded it
+    settings: dict[str, Any] | None = None  # the run's config.toml: every training setting
+    exported: str | None = None  # when, as an ISO 8601 UTC date and time
+    eval: dict[str, Any] | None = None  # the headline of the run's eval.json: step, n, seed, scalar figures, truncation rows
+
+    @classmethod
+    def from_metadata(cls, meta: Mapping[str, str]) -> Provenance:
+        """Lenient on purpose: a key that is missing or malformed reads as None, never stops a file from sampling."""
+
+        def value(key: str, kind: type) -> Any:
+            try:
+                parsed = json.loads(meta[key]) if kind is not str else meta[key]
+            except (KeyError, json.JSONDecodeError):
+                return None
+            return parsed if isinstance(parsed, kind) and parsed != "" else None
+
+        return cls(value("recipe", str), value("settings", dict), value("exported", str), value("eval", dict))
+
+    def to_metadata(self) -> dict[str, str]:
+        meta = {k: v for k, v in (("recipe", self.recipe), ("exported", self.exported)) if v}
+        for key, table in (("settings", self.settings), ("eval", self.eval)):
+            if table is not None:
+                meta[key] = json.dumps(table, separators=(",", ":"))
+        return meta
+
+
+HEADLINE_DIGITS = 4  # significant digits kept of each eval figure: what the eval table shows
+
+
+def eval_headline(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The compact part of an eval.json worth carrying in a model file: its step, n and seed, every scalar
+    figure (to 4 significant digits; lists such as per-class shares are left out) and its truncation rows."""
+    figures = report.get("figures")
+    if not isinstance(figures, Mapping):
+        return None
+    headline: dict[str, Any] = {k: report[k] for k in ("step", "n", "seed") if _whole(report.get(k))}
+    headline["figures"] = {k: _round(v) for k, v in figures.items() if _number(v)}
+    rows = report.get("truncation")
+    if isinstance(rows, list) and all(isinstance(r, Mapping) for r in rows):
+        headline["truncation"] = [{k: _round(v) if _number(v) else v for k, v in r.items() if v is None or _number(v)} for r in rows]
+    return headline
+
+
+def _round(v: int | float) -> int | float:
+    return v if isinstance(v, int) else float(f"{v:.{HEADLINE_DIGITS}g}")

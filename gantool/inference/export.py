@@ -1,7 +1,9 @@
 """A run's generator exported to ONNX, checked before the file is kept.
 
 The model carries gantool's metadata (``ModelInfo``), so the torch-free sampler
-needs nothing beside it, and its batch axis is dynamic. Before the file takes
+needs nothing beside it, and where it came from (``Provenance``: the run's recipe and
+settings, the date, the run's eval figures), so a file handed on alone still says so.
+Its batch axis is dynamic. Before the file takes
 its name it must pass ``onnx.checker``, load through the very code the sampler
 uses, and match PyTorch on the same latents.
 
@@ -14,18 +16,20 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import os
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gantool.core.errors import GantoolError
 from gantool.core.paths import check_writable
-from gantool.core.runmeta import ModelInfo
+from gantool.core.runmeta import ModelInfo, Provenance, eval_headline
 from gantool.core.version import __version__
 from gantool.inference.loading import generator_file, load_generator_file, reference_points
-from gantool.store.runs import resolve_run
+from gantool.store.runs import CONFIG, resolve_run
 
 if TYPE_CHECKING:
     import torch
@@ -35,6 +39,8 @@ MIN_OPSET = 18  # the torch.onnx exporter's floor; older opsets go through a con
 TOLERANCE = 1e-4  # largest |onnx - torch| accepted for float32 outputs in [-1, 1]
 CHECK_BATCHES = (1, 7, 64)  # odd sizes too, to exercise the dynamic batch axis
 EXTRA = 'exporting needs the training extra: pip install "gantool[train]"'
+RECIPE_LINE = "# recipe: "  # a config.toml comment naming the --config file the run started from (TOML readers skip it)
+EVAL = "eval.json"
 
 
 @dataclass
@@ -46,11 +52,13 @@ class ExportReport:
     max_diff: float
     checked: int
     info: ModelInfo
+    provenance: Provenance = field(default_factory=Provenance)
+    note: str = ""  # what the provenance leaves out, and why
 
     def summary(self) -> str:
         return (
             f"exported {self.source} -> {self.path} (opset {self.opset}, {self.size / 1e6:.2f} MB); onnx.checker passed; "
-            f"largest |onnx - torch| on {self.checked} latents: {self.max_diff:.1e}"
+            f"largest |onnx - torch| on {self.checked} latents: {self.max_diff:.1e}" + (f"; {self.note}" if self.note else "")
         )
 
 
@@ -61,9 +69,11 @@ def export_onnx(
     ema: bool | None = None,
     opset: int = DEFAULT_OPSET,
     tolerance: float = TOLERANCE,
+    recipe: str | None = None,
 ) -> ExportReport:
     """Write ``RUN/G.onnx`` (or ``out``) from the generator the run means (``generator_file``: its weight
-    average when it has one; ``ema=False`` takes the raw G), checked before it is kept."""
+    average when it has one; ``ema=False`` takes the raw G), checked before it is kept. ``recipe`` names
+    the recipe in the file when the run's config.toml does not."""
     for module in ("torch", "safetensors", "onnx", "onnxscript"):
         if importlib.util.find_spec(module) is None:
             raise GantoolError(f"{module} is not installed; {EXTRA}")
@@ -80,8 +90,9 @@ def export_onnx(
     check_writable(path, "--onnx")
     G, info = load_generator_file(source)
     info = replace(info, gantool_version=__version__, reference=reference_points(run_dir, info))
+    provenance, note = run_provenance(run_dir, source.name, info.step, recipe)
 
-    model = to_onnx(G, info, opset)
+    model = to_onnx(G, info, opset, provenance)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         data = model.SerializeToString()
@@ -89,16 +100,51 @@ def export_onnx(
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        max_diff, checked = verify(tmp, G, info, tolerance)
+        max_diff, checked = verify(tmp, G, info, tolerance, provenance)
         os.replace(tmp, path)
     except OSError as exc:
         raise GantoolError(f"cannot write {path} ({exc.strerror or exc}): choose another --onnx path") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return ExportReport(path, source, opset, len(data), max_diff, checked, info)
+    return ExportReport(path, source, opset, len(data), max_diff, checked, info, provenance, note)
 
 
-def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
+def run_provenance(run_dir: Path, source: str, step: int | None, recipe: str | None = None) -> tuple[Provenance, str]:
+    """What the run folder says about where the generator came from, and a note on what it leaves out.
+
+    The settings are the run's config.toml; the recipe is ``recipe``, else the config's ``# recipe:``
+    line; the eval figures are eval.json's headline, kept only when that evaluation was of this very
+    generator (the same step, the same weights file or an export), so no file claims figures it did not earn.
+    """
+    from gantool.store.toml import read_toml
+
+    settings, notes = None, []
+    config = run_dir / CONFIG
+    if config.is_file():
+        try:
+            settings = read_toml(config)
+            lines = config.read_text(encoding="utf-8").splitlines()
+        except (GantoolError, OSError, UnicodeDecodeError):
+            settings, lines = None, []
+        recipe = recipe or next((ln.removeprefix(RECIPE_LINE).strip() for ln in lines if ln.startswith(RECIPE_LINE)), None)
+    headline = None
+    try:
+        report = json.loads((run_dir / EVAL).read_text(encoding="utf-8"))
+        headline = eval_headline(report) if isinstance(report, dict) else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        notes.append(f"no eval figures recorded (run 'gantool eval {run_dir}' first to carry them)")
+    if headline is not None:
+        evaluated = Path(str(report.get("generator", "")).split(" (")[0]).name
+        if headline.get("step") != step or not (evaluated == source or evaluated.endswith(".onnx")):
+            notes.append(f"{EVAL} is of {evaluated} at step {headline.get('step')}, not this generator: its figures were left out")
+            headline = None
+        else:
+            notes.append(f"eval figures of step {step} recorded")
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
+    return Provenance(recipe or None, settings, stamp, headline), "; ".join(notes)
+
+
+def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int, provenance: Provenance | None = None) -> Any:
     """The generator as an ONNX ModelProto: input ``z`` (batch, latent_dim), output ``x`` (batch, *data_shape)."""
     import torch
 
@@ -134,7 +180,7 @@ def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
         raise GantoolError("torch.onnx.export returned no program; please report this")
     model = program.model_proto
     del model.metadata_props[:]
-    for key, value in info.to_metadata().items():
+    for key, value in (info.to_metadata() | (provenance or Provenance()).to_metadata()).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     shape = ", ".join(map(str, info.data_shape))
@@ -143,7 +189,7 @@ def to_onnx(G: torch.nn.Module, info: ModelInfo, opset: int) -> Any:
     return model
 
 
-def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float) -> tuple[float, int]:
+def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float, provenance: Provenance | None = None) -> tuple[float, int]:
     """onnx.checker, then the sampler's own loader, then the largest |onnx - torch| on the CPU; returns (that, latents used)."""
     import numpy as np
     import onnx
@@ -162,7 +208,8 @@ def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float) ->
     except Exception as exc:
         raise GantoolError(f"onnxruntime cannot load the exported model ({first_line(exc)}): choose a lower --opset") from None
     onnx_g = OnnxGenerator(path, device="cpu")
-    if onnx_g.info != info:
+    written = Provenance.from_metadata(onnx_g.session.get_modelmeta().custom_metadata_map)
+    if onnx_g.info != info or (provenance is not None and written != provenance):
         raise GantoolError("the exported model's metadata does not read back as written; please report this")
     worst, checked = 0.0, 0
     for seed, n in enumerate(CHECK_BATCHES):

@@ -69,11 +69,25 @@ def open_model(model: ZooModel, device: str = "auto") -> Any:
 
 
 def describe(model: ZooModel) -> dict[str, Any]:
-    """A row of ``gantool models``: name, plugin, file, and what the file's metadata says (or the error reading it)."""
+    """A row of ``gantool models``: name, plugin, file, what the file's metadata says (or the error reading it),
+    and where the generator came from (recipe, settings, steps, export date, eval figures), as far as the file says."""
+    from gantool.core.runmeta import PROVENANCE_KEYS, Provenance
+
     row: dict[str, Any] = {"name": model.name, "plugin": model.plugin, "file": str(model.path)}
     try:
-        info = open_model(model, "cpu").info
+        generator = open_model(model, "cpu")
     except GantoolError as exc:
-        return {**row, "data": None, "component": None, "classes": None, "error": str(exc)}
-    classes = list(info.classes) if info.classes is not None else None
-    return {**row, "data": info.data or None, "component": info.component or None, "classes": classes, "error": None}
+        empty = dict.fromkeys(("data", "component", "classes", "latent", "step", *PROVENANCE_KEYS))
+        return {**row, **empty, "error": str(exc)}
+    info = generator.info
+    made = Provenance.from_metadata(generator.session.get_modelmeta().custom_metadata_map)
+    return {
+        **row,
+        "data": info.data or None,
+        "component": info.component or None,
+        "classes": list(info.classes) if info.classes is not None else None,
+        "latent": info.latent,
+        "step": info.step,
+        **{key: getattr(made, key) for key in PROVENANCE_KEYS},
+        "error": None,
+    }

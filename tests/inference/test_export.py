@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import tomllib
+from datetime import UTC, datetime
 
 import numpy as np
 import onnx
@@ -14,6 +16,7 @@ import torch
 from gantool import __version__
 from gantool.core import latents
 from gantool.core.errors import GantoolError
+from gantool.core.runmeta import Provenance
 from gantool.inference.export import export_onnx, verify
 from gantool.inference.onnx_runtime import OnnxGenerator
 from gantool.plugins.registry import get_registry
@@ -121,7 +124,7 @@ def test_export_from_the_cli(ring_export, tmp_path):
     assert onnx.load(str(tmp_path / "runs" / "r" / "G.onnx")).opset_import[0].version == 18
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "onnx.checker passed" in lines[0]
-    worst = float(re.search(r"largest \|onnx - torch\| on 72 latents: (\S+)", lines[0]).group(1))
+    worst = float(re.search(r"largest \|onnx - torch\| on 72 latents: ([^\s;]+)", lines[0]).group(1))
     assert worst <= 1e-4
     assert not list((tmp_path / "runs" / "r").glob(".*.tmp"))  # the file checked before it took its name leaves nothing behind
 
@@ -150,3 +153,67 @@ def test_bad_export_input_is_one_line_and_exit_2(ring_export, tmp_path, args, me
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+
+
+def metadata(path) -> dict[str, str]:
+    return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+
+
+def test_export_records_where_the_generator_came_from(ring_export, tmp_path):
+    """The run's settings, its recipe, the date and the headline of a real `gantool eval` travel inside the file."""
+    run = tmp_path / "run"
+    shutil.copytree(ring_export.run, run)
+    config = run / "config.toml"
+    config.write_text("# recipe: recipes/ring.toml\n" + config.read_text())  # the line training writes for --config
+    proc = run_cli("eval", str(run), "-n", "300", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    evaluated = json.loads((run / "eval.json").read_text())
+    before = datetime.now(UTC).replace(microsecond=0)
+    report = export_onnx(run, tmp_path / "G.onnx")
+    assert "eval figures of step 20 recorded" in report.summary()
+    meta = metadata(report.path)
+    assert meta["recipe"] == "recipes/ring.toml"
+    assert json.loads(meta["settings"]) == tomllib.loads(config.read_text())
+    assert json.loads(meta["settings"])["data"] == "ring" and json.loads(meta["step"]) == 20
+    assert before <= datetime.fromisoformat(meta["exported"]) <= datetime.now(UTC)
+    headline = json.loads(meta["eval"])
+    assert (headline["step"], headline["n"], headline["seed"]) == (20, 300, 3)
+    figures = evaluated["figures"]
+    assert set(headline["figures"]) == {k: v for k, v in figures.items() if isinstance(v, int | float) and not isinstance(v, bool)}.keys()
+    assert headline["figures"]["modes_total"] == 8 and "metrics" not in headline["figures"]  # lists stay in eval.json
+    assert headline["figures"]["high_quality"] == pytest.approx(figures["high_quality"], rel=1e-3)
+    assert Provenance.from_metadata(meta) == report.provenance
+    # --recipe names the recipe when the config does not
+    config.write_text(config.read_text().split("\n", 1)[1])
+    proc = run_cli("export", str(run), "--onnx", str(tmp_path / "named.onnx"), "--recipe", "ring")
+    assert proc.returncode == 0, proc.stderr
+    assert metadata(tmp_path / "named.onnx")["recipe"] == "ring"
+
+
+def test_eval_figures_of_other_weights_are_left_out(ring_export, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(ring_export.run, run)
+    (run / "eval.json").write_text(json.dumps({"generator": str(run / "G.safetensors"), "step": 5, "n": 10, "figures": {"fid": 1.0}}))
+    report = export_onnx(run, tmp_path / "G.onnx")
+    assert "eval.json is of G.safetensors at step 5, not this generator: its figures were left out" in report.summary()
+    meta = metadata(report.path)
+    assert "eval" not in meta and "recipe" not in meta and json.loads(meta["settings"])["steps"] == 20
+    (run / "eval.json").write_text("{not json")
+    report = export_onnx(run, tmp_path / "G.onnx")
+    assert "no eval figures recorded" in report.summary() and "eval" not in metadata(report.path)
+
+
+def test_files_without_provenance_still_read_and_sample(ring_export, tmp_path):
+    """Files exported before provenance was recorded, or with it mangled, sample as before; what is missing reads as None."""
+    model = onnx.load(str(ring_export.onnx))
+    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in ("recipe", "settings", "exported", "eval")]
+    del model.metadata_props[:]
+    for key, value in [*kept, ("settings", "{broken"), ("eval", "[1, 2]")]:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    old = tmp_path / "old.onnx"
+    onnx.save(model, str(old))
+    assert Provenance.from_metadata(metadata(old)) == Provenance()
+    assert OnnxGenerator(old, device="cpu").info == ring_export.report.info
+    proc = run_cli("sample", "--model", str(old), "-n", "5", "--out", str(tmp_path / "x.npy"))
+    assert proc.returncode == 0, proc.stderr

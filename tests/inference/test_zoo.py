@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,11 @@ def zoo(ring_export, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, di
     home = tmp_path_factory.mktemp("zoo")
     site = home / "site"
     make_distribution(site, "gantool-zoo", "gantool_zoo", ZOO)
-    shutil.copy(ring_export.onnx, site / "tiny.onnx")
+    run = home / "run"  # the ring run, evaluated and then exported as a zoo author would: its figures travel in the file
+    shutil.copytree(ring_export.run, run)
+    for args in (("eval", str(run), "-n", "300"), ("export", str(run), "--onnx", str(site / "tiny.onnx"), "--recipe", "ring")):
+        proc = run_cli(*args)
+        assert proc.returncode == 0, proc.stderr
     make_distribution(site, "gantool-badzoo", "gantool_badzoo", BROKEN)
     (site / "junk.onnx").write_text("not a model\n")
     return home, {"PYTHONPATH": str(site)}
@@ -71,12 +76,24 @@ def test_models_lists_each_model_with_its_metadata_or_its_error(zoo):
         None,
     )
     assert tiny["file"] == str(home / "site" / "tiny.onnx")
+    # where it came from: the recipe, its run's settings and steps, the export date, the eval figures
+    assert (tiny["recipe"], tiny["step"], tiny["latent"], tiny["settings"]["steps"]) == ("ring", 20, "uniform", 20)
+    assert tiny["exported"].startswith("20") and tiny["settings"]["data"] == "ring"
+    evaluated = json.loads((home / "run" / "eval.json").read_text())
+    assert (tiny["eval"]["step"], tiny["eval"]["n"]) == (20, 300)
+    assert tiny["eval"]["figures"]["modes_total"] == 8
+    assert tiny["eval"]["figures"]["high_quality"] == pytest.approx(evaluated["figures"]["high_quality"], rel=1e-3)
+    for name in ("gone", "junk"):  # a broken file spoils its own row only
+        assert rows[name]["step"] is rows[name]["recipe"] is rows[name]["eval"] is None
     assert "model 'gone' (from gantool-badzoo) points at" in rows["gone"]["error"] and "which does not exist" in rows["gone"]["error"]
     assert "junk.onnx is not an ONNX model onnxruntime can load" in rows["junk"]["error"]
     table = run_cli("models", cwd=home, env=env)
     assert table.returncode == 0, table.stderr
-    for text in ("tiny", "gantool-zoo", "ring", "mlp-small", "gone", "junk", "does not exist"):
+    high_quality = f"high_quality {evaluated['figures']['high_quality']:.4g}"
+    modes = f"modes_captured {evaluated['figures']['modes_captured']}/8"
+    for text in ("tiny", "gantool-zoo", "ring (mlp-small)", "recipe ring", "20 steps", "exported 20", high_quality, modes, "gone", "junk"):
         assert text in table.stdout, table.stdout
+    assert "points at" in table.stdout and "reinstall gantool-badzoo" in table.stdout
 
 
 def test_plugins_still_lists_everything(zoo):
@@ -128,5 +145,20 @@ def test_models_imports_no_torch(zoo):
     proc = subprocess.run(args, capture_output=True, text=True, cwd=home, env={**env, "COLUMNS": "200"}, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "gantool.inference.zoo" in modules and "onnxruntime" in modules
+    assert "gantool.inference.zoo" in modules and "onnxruntime" in modules and "recipe ring" in proc.stdout
     assert not {m.partition(".")[0] for m in modules} & set(TRAINING_ONLY)
+
+
+def test_models_leaves_torch_out_of_sys_modules(zoo):
+    """The same check from inside the process: listing models, with their provenance, loads no training module."""
+    home, env = zoo
+    code = (
+        "import sys; from gantool.cli.app import main; sys.argv = ['gantool', 'models', '--json']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"loaded = sorted(m for m in sys.modules if m.partition('.')[0] in {TRAINING_ONLY!r})\n"
+        "assert not loaded, loaded; sys.stderr.write('torch-free')"
+    )
+    full_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join(p for p in (env["PYTHONPATH"], os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=home, env=full_env, timeout=120)
+    assert proc.returncode == 0 and proc.stderr.endswith("torch-free"), proc.stderr[-2000:]
+    assert {row["name"] for row in json.loads(proc.stdout)} == {"tiny", "gone", "junk"}
