@@ -29,19 +29,32 @@ def eval_command(
         Path | None, typer.Option(help="Folder with MNIST/raw: train the metrics' classifier on MNIST's 60,000 (default for MNIST runs).")
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="Where to write the figures (default: RUN/eval.json).")] = None,
+    truncation: Annotated[
+        str | None,
+        typer.Option(
+            help="Also score samples with latents truncated at each PSI (0 < PSI <= 1), e.g. 1.0,0.7,0.5: how fidelity "
+            "(precision, fid) and diversity (recall, modes) move with the truncation trick. Normal prior only.",
+            metavar="PSI,...",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score a generator: Fréchet distance, Inception-style score, precision/recall, digit shares, D's accuracy, modes of 2-D sets."""
+    from gantool.evaluation.truncation import parse_psis
+
+    psis = parse_psis(truncation) if truncation is not None else None  # a bad PSI is refused before torch loads
     need_torch()
-    from gantool.evaluation.report import table, write_report
+    from gantool.evaluation.report import table, truncation_table, write_report
     from gantool.evaluation.runner import evaluate_path
 
     names = [m for item in metrics or [] for m in item.split(",") if m.strip()] or None
     target = run if run is not None else Path("runs/latest")
-    report, default_out = evaluate_path(
-        target, names, n=n, seed=seed, ema=ema, mnist_root=str(mnist_root) if mnist_root else None, console=err
-    )
+    root = str(mnist_root) if mnist_root else None
+    report, default_out = evaluate_path(target, names, n=n, seed=seed, ema=ema, mnist_root=root, console=err, truncation=psis)
     path = write_report(report, output or default_out)
     out.print(table(report))
+    if "truncation" in report:
+        out.print(truncation_table(report))
     err.print(f"figures written to {path}")
 
 

@@ -87,6 +87,22 @@ def table(report: dict[str, Any]) -> Any:
     return t
 
 
+def truncation_table(report: dict[str, Any]) -> Any:
+    """A rich Table of ``eval --truncation``'s rows: a row per PSI, a column per figure."""
+    from rich.table import Table
+
+    rows = report["truncation"]
+    keys = [k for k in dict.fromkeys(k for row in rows for k in row) if k != "psi"]
+    t = Table(title=f"truncation: {report['n']:,} samples per psi, latent entries beyond psi standard deviations drawn again")
+    t.add_column("psi", justify="right")
+    for key in keys:
+        t.add_column(key, justify="right")
+    for row in rows:
+        t.add_row("none" if row["psi"] is None else f"{row['psi']:.2f}", *(format_value(row.get(k)) for k in keys))
+    t.caption = "lower psi: more typical samples (precision up) and less varied ones (recall down)"
+    return t
+
+
 def summary(figures: dict[str, Any]) -> str:
     """The headline figures on one line, for the training log."""
     return "  ".join(f"{k} {format_value(figures[k])}" for k in SUMMARY if k in figures) or "(no figures)"

@@ -78,12 +78,19 @@ def evaluate_path(
     ema: bool | None = None,
     mnist_root: str | None = None,
     console: Any = None,
+    truncation: list[float] | None = None,
 ) -> tuple[dict[str, Any], Path]:
-    """Evaluate a run folder or generator file; returns what eval.json holds and where it goes by default."""
+    """Evaluate a run folder or generator file; returns what eval.json holds and where it goes by default.
+
+    ``truncation`` (PSI values) adds a row of fidelity and diversity figures per PSI (``evaluation.truncation``).
+    """
     from gantool.core.version import __version__
     from gantool.evaluation.sources import open_source
+    from gantool.evaluation.truncation import check_source, truncation_rows
 
     source = open_source(path, ema=ema)
+    if truncation:
+        check_source(source, truncation)
     cfg = source.config
     data_opt = cfg.get("data_opt", {}) if isinstance(cfg.get("data_opt"), dict) else {}
     count = n or default_n(source.data_shape)
@@ -106,9 +113,10 @@ def evaluate_path(
         "n": count,
         "seed": seed,
         "figures": figures,
-        "seconds": round(time.perf_counter() - started, 2),
-        "gantool_version": __version__,
     }
+    if truncation:
+        report["truncation"] = truncation_rows(ctx, figures, truncation, evaluate)
+    report |= {"seconds": round(time.perf_counter() - started, 2), "gantool_version": __version__}
     if "classifier" in ctx.shared:
         report["classifier"] = ctx.shared["classifier"].info()
     return report, (source.run_dir or Path(".")) / "eval.json"

@@ -31,6 +31,9 @@ class SampleSource:
     run_dir: Path | None = None  # the run folder, when there is one: config, D, eval.json
     config: dict[str, Any] = field(default_factory=dict)  # the run's config.toml, when there is one
     classes: tuple[str, ...] | None = None  # a conditional generator's class names
+    prior: str | None = None  # the latent prior, "normal" or "uniform", when known
+    # psi -> a draw like ``draw`` whose latents are truncated at psi (``core.latents.draw``); None when it cannot be done
+    truncated: Callable[[float], Callable[..., np.ndarray]] | None = None
 
     def labels(self, n: int, seed: int) -> np.ndarray | None:
         """Uniform labels for ``n`` samples of a conditional generator (the ones 'gantool sample' draws); None otherwise."""
@@ -42,29 +45,43 @@ class SampleSource:
 def module_source(
     G: Any, latent_dim: int, latent: str, data: str, data_shape: tuple[int, ...], describe: str, **extra: Any
 ) -> SampleSource:
-    """Samples from a torch generator in memory (a loaded run, or the one being trained)."""
+    """Samples from a torch generator in memory (a loaded run, or the one being trained).
+
+    Latents come from torch on G's device; truncated ones (``truncated(psi)``) from numpy, as
+    'gantool sample --truncation' draws them, so one seed means the same latents there and here.
+    """
     import torch
 
-    from gantool.core.latents import draw_torch
+    from gantool.core import latents
 
     device = next(iter(G.parameters()), torch.empty(0)).device
 
-    def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
-        rng = torch.Generator(device=device).manual_seed(seed)
+    def forward(zs: list[Any], labels: np.ndarray | None) -> np.ndarray:
         y = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
         was_training = G.training
         G.eval()
-        parts = []
+        parts, done = [], 0
         try:
             with torch.no_grad():
-                for i in range(0, n, CHUNK):
-                    z = draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device)
-                    parts.append((G(z) if y is None else G(z, y[i : i + CHUNK])).float().cpu().numpy())
+                for z in zs:
+                    parts.append((G(z) if y is None else G(z, y[done : done + len(z)])).float().cpu().numpy())
+                    done += len(z)
         finally:
             G.train(was_training)
         return np.concatenate(parts)
 
-    return SampleSource(describe, data, tuple(data_shape), draw, **extra)
+    def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
+        rng = torch.Generator(device=device).manual_seed(seed)
+        return forward([latents.draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)], labels)
+
+    def truncated(psi: float) -> Callable[..., np.ndarray]:
+        def draw_truncated(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
+            z = torch.from_numpy(latents.draw(n, latent_dim, latent, seed, truncation=psi)).to(device)
+            return forward(list(z.split(CHUNK)), labels)
+
+        return draw_truncated
+
+    return SampleSource(describe, data, tuple(data_shape), draw, prior=latent, truncated=truncated, **extra)
 
 
 def torch_source(path: Path, ema: bool | None = None) -> SampleSource:
@@ -89,13 +106,17 @@ def onnx_source(path: Path) -> SampleSource:
     info = generator.info
     low, high = info.output_range
 
-    def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
-        out = generator(latents.draw(n, info.latent_dim, info.latent, seed), CHUNK, labels=labels)
-        return out if (low, high) == (-1.0, 1.0) else (out - low) / (high - low) * 2 - 1
+    def truncated(psi: float | None) -> Callable[..., np.ndarray]:
+        def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
+            out = generator(latents.draw(n, info.latent_dim, info.latent, seed, truncation=psi), CHUNK, labels=labels)
+            return out if (low, high) == (-1.0, 1.0) else (out - low) / (high - low) * 2 - 1
+
+        return draw
 
     owner, config = run_of(path)
     where = f"{path} ({generator.where})"
-    return SampleSource(where, info.data, info.data_shape, draw, step=info.step, run_dir=owner, config=config, classes=info.classes)
+    extra: dict[str, Any] = {"step": info.step, "run_dir": owner, "config": config, "classes": info.classes, "prior": info.latent}
+    return SampleSource(where, info.data, info.data_shape, truncated(None), truncated=truncated, **extra)
 
 
 def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:
