@@ -52,15 +52,25 @@ def plugins_new(
     name: Annotated[
         str,
         typer.Argument(
-            metavar="NAME", help="Plugin name, also its generator's and discriminator's name: lowercase letters, digits, dashes."
+            metavar="NAME",
+            help="Plugin name, also its generator's and discriminator's name (or its model's, with --models): "
+            "lowercase letters, digits, dashes.",
         ),
     ],
     directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package gantool-NAME in.")] = Path("."),
+    models: Annotated[
+        bool, typer.Option("--models", help="A model zoo instead: ships a pretrained generator (an exported .onnx) named NAME.")
+    ] = False,
 ) -> None:
     """Write a plugin package (pyproject with the entry point, a module with hooks, a test) that pip installs as it is."""
     from gantool.plugins.registry import get_registry
-    from gantool.plugins.scaffold import new_plugin
+    from gantool.plugins.scaffold import new_plugin, plugin_names
 
-    target = new_plugin(name, directory, registry=get_registry())
+    target = new_plugin(name, directory, registry=get_registry(), models=models)
+    if models:
+        file = target / plugin_names(name).module / f"{name}.onnx"
+        print(f"created {target}: a model zoo registering the model {name} from {file}")
+        print(f"next: cp RUN/G.onnx {file} && pip install {target} && gantool models && gantool sample --model {name}")
+        return
     print(f"created {target}: a generator and a discriminator named {name}")
     print(f"next: pip install -e {target} && pytest {target} && gantool train --gen {name}")

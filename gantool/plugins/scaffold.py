@@ -4,6 +4,8 @@ The package is the shortest complete example of the contract in docs/plugins.md:
 pyproject with the ``gantool`` entry point, a module whose hooks register a generator
 and a discriminator under the plugin's name (torch imported inside the factories), and
 a test that finds them through the entry point, checks their shapes and trains a few steps.
+With ``--models`` it writes a model zoo instead (``gantool.plugins.scaffold_zoo``): pretrained
+generators registered with ``register_models`` and shipped as package data.
 """
 
 from __future__ import annotations
@@ -41,37 +43,41 @@ def plugin_names(name: str) -> PluginNames:
     return PluginNames(component=name, distribution=f"gantool-{name}", module="gantool_" + name.replace("-", "_"))
 
 
-def check_free(names: PluginNames, registry: Registry) -> None:
+def check_free(names: PluginNames, registry: Registry, models: bool = False) -> None:
     """Refuse a name an installed plugin already uses: the new package would clash with it on install."""
     if names.distribution in registry.plugins:
         raise GantoolError(f"a plugin named {names.distribution} is already installed: pick another name")
-    for kind in ("generator", "discriminator"):
+    for kind in ("model",) if models else ("generator", "discriminator"):
         existing = registry.components[kind].get(names.component)
         if existing is not None:
             raise GantoolError(f"{kind} {names.component!r} already comes from {existing.plugin}: pick another name")
 
 
-def package_files(names: PluginNames) -> dict[str, str]:
-    """Relative path -> content of every file in the package."""
+def package_files(names: PluginNames, models: bool = False) -> dict[str, str]:
+    """Relative path -> content of every file in the package (a model zoo's with ``models``)."""
+    from gantool.plugins import scaffold_zoo
+
     values = {"name": names.component, "distribution": names.distribution, "module": names.module}
-    return {Template(path).substitute(values): Template(text).substitute(values).lstrip("\n") for path, text in TEMPLATES.items()}
+    templates = scaffold_zoo.TEMPLATES if models else TEMPLATES
+    return {Template(path).substitute(values): Template(text).substitute(values).lstrip("\n") for path, text in templates.items()}
 
 
-def new_plugin(name: str, parent: str | Path = ".", registry: Registry | None = None) -> Path:
-    """Write plugin ``name`` into ``parent``/gantool-NAME and return that folder.
+def new_plugin(name: str, parent: str | Path = ".", registry: Registry | None = None, models: bool = False) -> Path:
+    """Write plugin ``name`` into ``parent``/gantool-NAME and return that folder; ``models``: a model zoo
+    registering ``NAME`` from an .onnx file the author copies in, rather than a generator and discriminator.
 
     With a ``registry``, names that installed plugins already use are refused.
     """
     names = plugin_names(name)
     if registry is not None:
-        check_free(names, registry)
+        check_free(names, registry, models)
     parent = Path(parent)
     if parent.exists() and not parent.is_dir():
         raise GantoolError(f"{parent} is a file, not a folder: pass a folder with --dir")
     target = parent / names.distribution
     if target.exists():
         raise GantoolError(f"{target} already exists: remove it, pick another name or pass another --dir")
-    files = package_files(names)
+    files = package_files(names, models)
     try:
         target.mkdir(parents=True)
         for relative, text in files.items():

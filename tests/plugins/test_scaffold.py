@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from gantool.core.errors import GantoolError
 from gantool.plugins.scaffold import MAX_NAME_LENGTH, NAME_PATTERN, new_plugin, package_files, plugin_names
 from gantool.store import tensors as ckpt
-from tests.conftest import run_cli
+from tests.conftest import make_distribution, run_cli
 
 
 def with_site(site: Path) -> dict[str, str]:
@@ -115,9 +117,71 @@ def test_every_valid_name_gives_importable_names_and_complete_files(name):
     assert f'{name} = "{names.module}"' in files["pyproject.toml"]
     compile(files[f"{names.module}/__init__.py"], "module", "exec")
     compile(files[f"tests/test_{names.module}.py"], "test", "exec")
+    zoo = package_files(names, models=True)
+    assert (
+        all("$" not in text for text in zoo.values()) and f'register("{name}", HERE / "{name}.onnx")' in zoo[f"{names.module}/__init__.py"]
+    )
+    compile(zoo[f"{names.module}/__init__.py"], "module", "exec")
+    compile(zoo[f"tests/test_{names.module}.py"], "test", "exec")
 
 
 @given(st.text(max_size=50).filter(lambda n: not NAME_PATTERN.fullmatch(n) or len(n) > MAX_NAME_LENGTH))
 def test_every_other_name_is_refused(name):
     with pytest.raises(GantoolError):
         plugin_names(name)
+
+
+def test_scaffolded_model_zoo_installs_lists_and_samples_its_model(tmp_path, site, site_env, ring_export):
+    """`plugins new --models`, a real export copied in as its README says, pip installed as written: gantool lists and samples it."""
+    proc = run_cli("plugins", "new", "tiny-zoo", "--models", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    package = tmp_path / "gantool-tiny-zoo"
+    file = package / "gantool_tiny_zoo" / "tiny-zoo.onnx"
+    assert f"cp RUN/G.onnx {file.relative_to(tmp_path)}" in proc.stdout and "gantool sample --model tiny-zoo" in proc.stdout
+    assert "gantool_tiny_zoo/tiny-zoo.onnx" in (package / "README.md").read_text()
+    shutil.copy(ring_export.onnx, file)
+    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "--disable-pip-version-check"]
+    proc = subprocess.run([*pip, "--target", str(site), str(package)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    installed = site / "gantool_tiny_zoo" / "tiny-zoo.onnx"  # package data: the file went into the wheel
+    assert installed.read_bytes() == ring_export.onnx.read_bytes()
+    entry_points = (site / "gantool_tiny_zoo-0.1.0.dist-info" / "entry_points.txt").read_text()
+    assert entry_points.split() == ["[gantool]", "tiny-zoo", "=", "gantool_tiny_zoo"]
+    # the zoo's own tests, run as its author would
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    proc = subprocess.run(pytest, cwd=package, env=with_site(site), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+    # gantool plugins and gantool models list it; it samples by name, as its file does
+    proc = run_cli("plugins", "--json", env=site_env)
+    plugin = {p["name"]: p for p in json.loads(proc.stdout)}["gantool-tiny-zoo"]
+    assert plugin["errors"] == [] and plugin["components"] == [["model", "tiny-zoo"]]
+    proc = run_cli("models", "--json", env=site_env)
+    assert proc.returncode == 0, proc.stderr
+    row = {r["name"]: r for r in json.loads(proc.stdout)}["tiny-zoo"]
+    assert (row["plugin"], row["file"], row["data"], row["step"], row["error"]) == ("gantool-tiny-zoo", str(installed), "ring", 20, None)
+    for out, model in (("named.npy", "tiny-zoo"), ("file.npy", str(ring_export.onnx))):
+        proc = run_cli("sample", "--model", model, "-n", "16", "--seed", "2", "--out", out, cwd=tmp_path, env=site_env)
+        assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "named.npy"), np.load(tmp_path / "file.npy"))
+
+
+def test_model_zoo_names_are_checked_against_installed_models(tmp_path, site, site_env):
+    make_distribution(site, "gantool-taken", "gantool_taken", ZOO_TAKEN)
+    proc = run_cli("plugins", "new", "ring-8", "--models", cwd=tmp_path, env=site_env)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0
+    assert "model 'ring-8' already comes from gantool-taken: pick another name" in proc.stderr
+    assert not list(tmp_path.glob("gantool-*"))
+    files = package_files(plugin_names("my-zoo"), models=True)
+    assert sorted(files) == [".gitignore", "README.md", "gantool_my_zoo/__init__.py", "pyproject.toml", "tests/test_gantool_my_zoo.py"]
+    assert 'gantool_my_zoo = ["*.onnx"]' in files["pyproject.toml"] and 'dependencies = ["gantool>=0.1"]' in files["pyproject.toml"]
+    assert 'register("my-zoo", HERE / "my-zoo.onnx")' in files["gantool_my_zoo/__init__.py"]
+
+
+ZOO_TAKEN = """
+from gantool import hookimpl
+
+
+@hookimpl
+def register_models(register):
+    register("ring-8", "/nowhere/ring-8.onnx")
+"""
