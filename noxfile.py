@@ -1,5 +1,7 @@
 """Project tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s light`, `nox -s recipes`."""
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +14,8 @@ ROOT = Path(__file__).parent
 # Everything the tests exercise: gantool with its training extra and the plugin packages.
 LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg", "-e", "plugins/gantool-dcgan", "-e", "plugins/gantool-losses"]
 TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
+PRETRAINED = "gantool.plugins.builtin.pretrained"  # the built-in module registering gantool/models/*.onnx
+SAMPLE_ARGS = {"digits": ("--label", "7")}  # how the light session samples a shipped model, beyond --model NAME
 
 
 @nox.session
@@ -37,7 +41,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def light(session: nox.Session) -> None:
-    """`pip install gantool` alone samples an export: train and export with the full install, sample in a fresh venv without torch."""
+    """`pip install gantool` alone samples an export and every shipped model: train and export with the full install,
+    then list and sample in a fresh venv without torch."""
     session.install(".[train]")
     work = Path(session.create_tmp())
     session.chdir(work)
@@ -57,6 +62,26 @@ def light(session: nox.Session) -> None:
     session.run(gantool, "sample", "--interpolate", "8", "--out", "walks.png", external=True)
     same = "import numpy as np; d = abs(np.load('onnx.npy') - np.load('torch.npy')).max(); print('|onnx - torch| <=', d); assert d < 1e-5"
     session.run(python, "-c", same, external=True)
+    shipped_models(session, gantool)
+
+
+def shipped_models(session: nox.Session, gantool: str) -> None:
+    """In the light venv: `gantool models` lists every gantool/models/*.onnx of this checkout (so the wheel carries
+    them) and `gantool sample --model NAME` samples each (digits with --label 7); any registered file that cannot be
+    sampled fails the session."""
+    session.run(gantool, "models", external=True)
+    listed = session.run(gantool, "models", "--json", external=True, silent=True, stderr=subprocess.DEVNULL)
+    rows = [row for row in json.loads(str(listed)) if row["plugin"] == PRETRAINED]
+    registered = sorted(row["name"] for row in rows)
+    shipped = sorted(path.stem for path in (ROOT / "gantool" / "models").glob("*.onnx"))
+    if registered != shipped:
+        session.error(f"gantool/models holds {shipped} but the installed package registers {registered}: is models/*.onnx package data?")
+    broken = [f"{row['name']}: {row['error']}" for row in rows if row["error"]]
+    if broken:
+        session.error("shipped models that do not load: " + "; ".join(broken))
+    for name in registered:
+        session.run(gantool, "sample", "--model", name, *SAMPLE_ARGS.get(name, ()), "--seed", "0", "--out", f"{name}.png", external=True)
+    session.log(f"sampled the shipped models {registered or '(none shipped yet)'} without torch")
 
 
 @nox.session
