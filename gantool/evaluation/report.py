@@ -99,7 +99,7 @@ def truncation_table(report: dict[str, Any]) -> Any:
         t.add_column(key, justify="right")
     for row in rows:
         t.add_row("none" if row["psi"] is None else f"{row['psi']:.2f}", *(format_value(row.get(k)) for k in keys))
-    t.caption = "lower psi: more typical samples (precision up) and less varied ones (recall down)"
+    t.caption = "each row: the figures for samples from latents truncated at psi ('none' = untruncated)"
     return t
 
 

@@ -10,6 +10,7 @@ import onnx
 import pytest
 
 from gantool.core.errors import GantoolError
+from gantool.evaluation.report import truncation_table
 from gantool.evaluation.sources import open_source
 from gantool.evaluation.truncation import parse_psis
 from gantool.inference.export import export_onnx
@@ -61,9 +62,14 @@ def test_2d_mixtures_report_quality_and_modes_per_psi(tmp_path):
     run = quick(tmp_path / "run", steps=20)  # the ring, normal prior
     proc = run_cli("eval", str(run), "-n", "300", "--truncation", "0.5")
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads((run / "eval.json").read_text())["truncation"]
+    report = json.loads((run / "eval.json").read_text())
+    rows = report["truncation"]
     assert [row["psi"] for row in rows] == [None, 0.5]
     assert all({"high_quality", "modes_captured"} <= set(row) for row in rows), rows
+    # the caption says what the rows are, and predicts no direction: on a ring, lower psi can lower high_quality
+    caption = truncation_table(report).caption
+    assert caption and "truncated at psi" in caption and "'none' = untruncated" in caption
+    assert not any(word in caption for word in ("up", "down", "more", "less")), caption
 
 
 BAD = [
