@@ -46,6 +46,21 @@ SUMMARY = (
     "reverse_kl",
 )
 
+# The headline figures as a short phrase each, for ``gantool models``: a label, and whether the figure is a share (in %).
+SHORT = {
+    "fid": "fid",
+    "class_accuracy": "class accuracy",
+    "intra_fid": "intra-class fid",
+    "inception_score": "inception score",
+    "precision": "precision",
+    "recall": "recall",
+    "classes_present": "classes present",
+    "modes_captured": "modes",
+    "high_quality": "high quality",
+    "reverse_kl": "reverse KL",
+}
+SHARES = frozenset({"class_accuracy", "precision", "recall", "high_quality"})
+
 
 def write_report(report: dict[str, Any], out: str | Path) -> Path:
     """Write eval.json atomically, so a reader never sees half a report."""
@@ -65,6 +80,22 @@ def format_value(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(f"{v:.2f}" if isinstance(v, float) else format_value(v) for v in value) or "-"
     return "-" if value is None else str(value)
+
+
+def compact(figures: dict[str, Any]) -> list[str]:
+    """The headline figures, a short phrase each, in the order the log shows them: "modes 8/8", "high quality 98.2%",
+    "reverse KL 0.0028", "fid 5.8" (shares in percent, other numbers to two significant digits)."""
+    phrases = []
+    for key in (k for k in SUMMARY if k in figures):
+        value = figures[key]
+        if key == "modes_captured" and "modes_total" in figures:
+            text = f"{value}/{figures['modes_total']}"
+        elif isinstance(value, float):
+            text = f"{value:.1%}" if key in SHARES else f"{value:,.0f}" if abs(value) >= 100 else f"{value:#.2g}".rstrip(".")
+        else:
+            text = format_value(value)
+        phrases.append(f"{SHORT[key]} {text}")
+    return phrases
 
 
 def table(report: dict[str, Any]) -> Any:

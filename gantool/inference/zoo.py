@@ -30,6 +30,14 @@ def installed() -> list[ZooModel]:
     return [ZooModel(c.name, c.plugin, cast(Path, c.factory)) for _, c in sorted(get_registry().components[KIND].items())]
 
 
+def plugin_label(plugin: str) -> str:
+    """A model's plugin as a user installs it: "gantool" for gantool's own modules, otherwise the registry's name
+    for the plugin (its distribution's, as ``gantool plugins`` lists it)."""
+    from gantool.plugins.registry import BUILTIN_MODULES
+
+    return "gantool" if plugin in BUILTIN_MODULES else plugin
+
+
 def registered_names() -> list[str]:
     from gantool.plugins.registry import get_registry
 
@@ -60,7 +68,8 @@ def open_model(model: ZooModel, device: str = "auto") -> Any:
 
     if not model.path.is_file():
         raise GantoolError(
-            f"model {model.name!r} (from {model.plugin}) points at {model.path}, which does not exist: reinstall {model.plugin}"
+            f"model {model.name!r} (from {model.plugin}) points at {model.path}, which does not exist: "
+            f"reinstall {plugin_label(model.plugin)}"
         )
     try:
         return OnnxGenerator(model.path, device)

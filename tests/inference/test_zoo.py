@@ -12,8 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gantool.plugins.builtin.pretrained import MODELS
 from tests.conftest import make_distribution, run_cli
 from tests.inference.test_sample import TRAINING_ONLY, one_line
+
+SHIPPED = {path.stem for path in MODELS.glob("*.onnx")}  # gantool's own models, listed beside the test's
 
 ZOO = """
 from pathlib import Path
@@ -66,7 +69,7 @@ def test_models_lists_each_model_with_its_metadata_or_its_error(zoo):
     proc = run_cli("models", "--json", cwd=home, env=env)
     assert proc.returncode == 0, proc.stderr
     rows = {row["name"]: row for row in json.loads(proc.stdout)}
-    assert set(rows) == {"tiny", "gone", "junk"}
+    assert set(rows) == {"tiny", "gone", "junk", *SHIPPED}
     tiny = rows["tiny"]
     assert (tiny["plugin"], tiny["data"], tiny["component"], tiny["classes"], tiny["error"]) == (
         "gantool-zoo",
@@ -87,13 +90,72 @@ def test_models_lists_each_model_with_its_metadata_or_its_error(zoo):
         assert rows[name]["step"] is rows[name]["recipe"] is rows[name]["eval"] is None
     assert "model 'gone' (from gantool-badzoo) points at" in rows["gone"]["error"] and "which does not exist" in rows["gone"]["error"]
     assert "junk.onnx is not an ONNX model onnxruntime can load" in rows["junk"]["error"]
-    table = run_cli("models", cwd=home, env=env)
-    assert table.returncode == 0, table.stderr
-    high_quality = f"high_quality {evaluated['figures']['high_quality']:.4g}"
-    modes = f"modes_captured {evaluated['figures']['modes_captured']}/8"
-    for text in ("tiny", "gantool-zoo", "ring (mlp-small)", "recipe ring", "20 steps", "exported 20", high_quality, modes, "gone", "junk"):
-        assert text in table.stdout, table.stdout
-    assert "points at" in table.stdout and "reinstall gantool-badzoo" in table.stdout
+
+
+def test_models_table_fits_80_columns(zoo):
+    """What a user sees in an 80-column terminal: every line fits, each model's name, plugin and recipe unbroken, the
+    eval figures as short phrases; the broken models' errors, too long for a column beside the rest, under the table."""
+    home, env = zoo
+    proc = run_cli("models", cwd=home, env={**env, "COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, proc.stdout
+    cells = [[cell.strip() for cell in line.split("│")] for line in lines if line.startswith("│")]
+    names = {"tiny": "gantool-zoo", "gone": "gantool-badzoo", "junk": "gantool-badzoo", **dict.fromkeys(SHIPPED, "gantool")}
+    rows = {cell[1]: cell for cell in cells if cell[1] in names}  # a model's first line: its name, whole
+    assert set(rows) == set(names), proc.stdout
+    for name, plugin in names.items():
+        assert rows[name][2] == plugin, proc.stdout  # the distribution, as 'gantool plugins' names it
+    header = next(line for line in lines if "model" in line and "plugin" in line)
+    assert [h.strip() for h in header.split("┃")[1:-1]] == ["model", "plugin", "data", "trained", "eval"], proc.stdout
+    tiny = cells[cells.index(rows["tiny"]) :][:4]  # its lines
+    assert rows["tiny"][4] == "recipe ring," and "20 steps" in tiny[1][4] and "ring (mlp-small)" in " ".join(c[3] for c in tiny)
+    evaluated = json.loads((home / "run" / "eval.json").read_text())["figures"]
+    figures = " ".join(c[5] for c in tiny)
+    for phrase in (f"modes {evaluated['modes_captured']}/8,", f"high quality {evaluated['high_quality']:.1%}"):
+        assert phrase in figures, proc.stdout
+    assert rows["gone"][5].startswith("error: see") and rows["junk"][5].startswith("error: see"), proc.stdout
+    below = " ".join(lines[lines.index(next(line for line in lines if line.startswith("└"))) + 1 :])
+    assert below.startswith("gone: model 'gone' (from gantool-badzoo) points at") and "reinstall gantool-badzoo" in below
+    assert "junk: model 'junk' (from gantool-badzoo): " in below and "not an ONNX model" in below
+
+
+def test_models_table_shows_an_error_column_where_it_fits(zoo):
+    home, env = zoo
+    proc = run_cli("models", cwd=home, env={**env, "COLUMNS": "250"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = next(line for line in lines if "model" in line and "plugin" in line)
+    assert [h.strip() for h in header.split("┃")[1:-1]] == ["model", "plugin", "data", "trained", "eval", "error"], proc.stdout
+    gone = next(line for line in lines if line.startswith("│ gone "))
+    assert "model 'gone' (from gantool-badzoo) points at" in gone and "see below" not in proc.stdout
+
+
+def test_models_table_without_errors_has_no_error_column():
+    """A table of healthy models leaves the error column out; a conditional model shows its classes."""
+    from rich.console import Console
+
+    from gantool.cli.inference import models_table
+
+    row = {
+        "name": "digits-cond",
+        "plugin": "gantool.plugins.builtin.pretrained",
+        "data": "mnist",
+        "component": "mlp-deep",
+        "classes": [str(c) for c in range(10)],
+        "step": 20000,
+        "recipe": "mnist-cond",
+        "exported": "2026-11-30T13:46:42+00:00",
+        "eval": {"figures": {"fid": 5.83, "class_accuracy": 0.9851, "inception_score": 9.1}},
+        "error": None,
+    }
+    console = Console(width=80, record=True, color_system=None)
+    console.print(models_table([row], 80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    assert "error" not in text and "│ digits-cond │ gantool " in text, text
+    for phrase in ("recipe mnist-cond,", "20,000 steps", "fid 5.8,", "class accuracy", "98.5%", "inception score", "classes 0,"):
+        assert phrase in text, text
 
 
 def test_plugins_still_lists_everything(zoo):
@@ -123,7 +185,11 @@ def test_sample_a_model_by_name_as_its_file(zoo, ring_export):
 BAD = [
     (("--model", "gone"), "model 'gone' (from gantool-badzoo) points at"),
     (("--model", "junk"), "model 'junk' (from gantool-badzoo): "),
-    (("--model", "nosuch"), "--model nosuch is neither a file, a run folder nor an installed model; known models: gone, junk, tiny"),
+    (
+        ("--model", "nosuch"),
+        "--model nosuch is neither a file, a run folder nor an installed model; known models: "
+        + ", ".join(sorted({"gone", "junk", "tiny", *SHIPPED})),
+    ),
     (("--model", "tiny", "--runtime", "torch"), "model tiny is an ONNX file from the model zoo: sample it with --runtime onnx"),
     (("--model", "tiny", "--truncation", "0.5"), "--truncation applies to the normal prior; this model draws from the uniform prior"),
 ]
@@ -161,4 +227,4 @@ def test_models_leaves_torch_out_of_sys_modules(zoo):
     full_env = {**os.environ, **env, "PYTHONPATH": os.pathsep.join(p for p in (env["PYTHONPATH"], os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=home, env=full_env, timeout=120)
     assert proc.returncode == 0 and proc.stderr.endswith("torch-free"), proc.stderr[-2000:]
-    assert {row["name"] for row in json.loads(proc.stdout)} == {"tiny", "gone", "junk"}
+    assert {row["name"] for row in json.loads(proc.stdout)} == {"tiny", "gone", "junk", *SHIPPED}
