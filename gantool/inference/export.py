@@ -29,7 +29,7 @@ from gantool.core.paths import check_writable
 from gantool.core.runmeta import ModelInfo, Provenance, eval_headline
 from gantool.core.version import __version__
 from gantool.inference.loading import generator_file, load_generator_file, reference_points
-from gantool.store.runs import CONFIG, resolve_run
+from gantool.store.runs import CONFIG, recorded_recipe, resolve_run
 
 if TYPE_CHECKING:
     import torch
@@ -39,7 +39,6 @@ MIN_OPSET = 18  # the torch.onnx exporter's floor; older opsets go through a con
 TOLERANCE = 1e-4  # largest |onnx - torch| accepted for float32 outputs in [-1, 1]
 CHECK_BATCHES = (1, 7, 64)  # odd sizes too, to exercise the dynamic batch axis
 EXTRA = 'exporting needs the training extra: pip install "gantool[train]"'
-RECIPE_LINE = "# recipe: "  # a config.toml comment naming the --config file the run started from (TOML readers skip it)
 EVAL = "eval.json"
 
 
@@ -123,10 +122,9 @@ def run_provenance(run_dir: Path, source: str, step: int | None, recipe: str | N
     if config.is_file():
         try:
             settings = read_toml(config)
-            lines = config.read_text(encoding="utf-8").splitlines()
-        except (GantoolError, OSError, UnicodeDecodeError):
-            settings, lines = None, []
-        recipe = recipe or next((ln.removeprefix(RECIPE_LINE).strip() for ln in lines if ln.startswith(RECIPE_LINE)), None)
+        except GantoolError:
+            settings = None
+        recipe = recipe or recorded_recipe(run_dir)
     headline = None
     try:
         report = json.loads((run_dir / EVAL).read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from gantool.core.errors import GantoolError
 from gantool.store.checkpoint import CHECKPOINT
@@ -15,9 +16,27 @@ from gantool.store.tensors import TEMP_SUFFIX, atomic_write
 RUNS = Path("runs")
 LATEST = RUNS / "latest"
 CONFIG = "config.toml"
+RECIPE_LINE = "# recipe: "  # config.toml's first line when the run started from a --config file (TOML readers skip it)
 METRICS = "metrics.jsonl"
 # A folder holding any of these holds a trained run: starting another run in it would overwrite them.
 WEIGHTS = (CHECKPOINT, "G.safetensors", "D.safetensors")
+
+
+def config_text(settings: dict[str, Any], recipe: str | None) -> str:
+    """A run's config.toml: its settings, under a ``# recipe: NAME`` line naming the recipe it started from, if any."""
+    from gantool.store.toml import dump_toml
+
+    name = " ".join(recipe.split()) if recipe else ""  # one line, whatever the file was called
+    return (f"{RECIPE_LINE}{name}\n" if name else "") + dump_toml(settings)
+
+
+def recorded_recipe(run_dir: Path) -> str | None:
+    """The recipe a run's config.toml names on its ``# recipe:`` line; None without the line or a readable file."""
+    try:
+        lines = (run_dir / CONFIG).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((name for line in lines if line.startswith(RECIPE_LINE) and (name := line.removeprefix(RECIPE_LINE).strip())), None)
 
 
 def new_run_dir(gen: str, data: str) -> Path:

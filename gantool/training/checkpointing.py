@@ -17,21 +17,22 @@ from gantool.core.runmeta import DiscriminatorInfo, ModelInfo
 from gantool.core.version import __version__
 from gantool.store import checkpoint as layout
 from gantool.store import tensors as files
-from gantool.store.runs import CONFIG, METRICS, point_latest, trim_metrics
-from gantool.store.toml import dump_toml
+from gantool.store.runs import CONFIG, METRICS, config_text, point_latest, recorded_recipe, trim_metrics
 from gantool.training import distributed
 from gantool.training.logs import non_finite_error
 from gantool.training.setup import Run
 
 
 def open_run_folder(run: Run) -> None:
-    """Rank 0 readies the folder: rows a killed run logged after its last checkpoint go, the config is written."""
+    """Rank 0 readies the folder: rows a killed run logged after its last checkpoint go, the config is written
+    (under the line naming its recipe)."""
     if not run.ranks.main:
         return
     trim_metrics(run.run_dir / METRICS, run.start)
     (run.run_dir / "samples").mkdir(parents=True, exist_ok=True)
     point_latest(run.run_dir)
-    files.atomic_write(run.run_dir / CONFIG, dump_toml(run.cfg.to_dict()).encode())
+    recipe = run.cfg.recipe or (recorded_recipe(run.run_dir) if run.start else None)  # a resume keeps the run's recipe
+    files.atomic_write(run.run_dir / CONFIG, config_text(run.cfg.to_dict(), recipe).encode())
 
 
 def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:

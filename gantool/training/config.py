@@ -17,6 +17,7 @@ from gantool.core.devices import DEVICE_HELP
 from gantool.core.errors import GantoolError
 from gantool.core.latents import PRIORS
 from gantool.core.options import Scalar
+from gantool.store.runs import CONFIG, recorded_recipe
 from gantool.store.toml import read_toml as read_toml_file
 from gantool.training import checks
 
@@ -78,6 +79,11 @@ class TrainConfig:
     compile: bool = option(False, "torch.compile G and D (CUDA graphs on CUDA).", checks.boolean)
     sync_bn: bool = option(False, "With several GPUs: BatchNorm statistics over the whole global batch (SyncBatchNorm).", checks.boolean)
 
+    def __post_init__(self) -> None:
+        # Not a setting (so no field, no flag, not in to_dict): the recipe the settings came from, the --config file's
+        # name ("ring" for recipes/ring.toml); config.toml records it on a comment line for 'gantool export'.
+        self.recipe: str | None = None
+
     @property
     def disc_name(self) -> str:
         return self.disc or self.gen
@@ -135,14 +141,18 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def resolve_config(
     cli: dict[str, Any] | None = None, config_file: str | Path | None = None, resume: str | Path | None = None
 ) -> TrainConfig:
-    """Defaults < the resumed run's config < the TOML file < explicit command-line values."""
+    """Defaults < the resumed run's config < the TOML file < explicit command-line values. The recipe is the one
+    a resumed run recorded, else the TOML file's name."""
     layers: list[dict[str, Any]] = []
     if resume is not None:
-        layers.append(read_toml(Path(resume) / "config.toml"))
+        layers.append(read_toml(Path(resume) / CONFIG))
     if config_file is not None:
         layers.append(read_toml(config_file))
     layers.append(cli or {})
-    return build_config(*layers)
+    cfg = build_config(*layers)
+    recorded = recorded_recipe(Path(resume)) if resume is not None else None
+    cfg.recipe = recorded or (Path(config_file).stem if config_file is not None else None)
+    return cfg
 
 
 def build_config(*layers: dict[str, Any]) -> TrainConfig:

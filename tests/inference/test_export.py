@@ -190,6 +190,26 @@ def test_export_records_where_the_generator_came_from(ring_export, tmp_path):
     assert metadata(tmp_path / "named.onnx")["recipe"] == "ring"
 
 
+def test_export_names_the_recipe_training_recorded(tmp_path):
+    """A run started with --config myrecipe.toml, and resumed, exports a file that names myrecipe without --recipe."""
+    (tmp_path / "myrecipe.toml").write_text('gen = "mlp-small"\nbatch-size = 32\ndevice = "cpu"\n\n[data_opt]\nn = 500\n')
+    run = tmp_path / "run"
+    for args in (
+        ("--config", "myrecipe.toml", "--data", "ring", "--steps", "20", "--run-dir", str(run)),
+        ("--resume", str(run), "--steps", "30"),
+    ):
+        proc = run_cli("train", *args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    proc = run_cli("export", str(run), "--onnx", str(tmp_path / "G.onnx"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    made = Provenance.from_metadata(metadata(tmp_path / "G.onnx"))
+    assert made.recipe == "myrecipe" and made.settings is not None
+    assert (made.settings["data"], made.settings["gen"], made.settings["steps"]) == ("ring", "mlp-small", 30)
+    # --recipe still wins over what the run recorded
+    report = export_onnx(run, tmp_path / "named.onnx", recipe="ring")
+    assert report.provenance.recipe == metadata(tmp_path / "named.onnx")["recipe"] == "ring"
+
+
 def test_eval_figures_of_other_weights_are_left_out(ring_export, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(ring_export.run, run)
