@@ -20,20 +20,22 @@ if TYPE_CHECKING:
     import torch
 
 WEIGHTS = "G.safetensors"
-EMA_WEIGHTS = "G_ema.safetensors"  # averaged weights, same metadata as G.safetensors (written by train --ema)
+EMA_WEIGHTS = "G_ema.safetensors"  # averaged weights, same metadata as G.safetensors (written by train unless --ema 0)
 REFERENCE_COUNT = 1000
 RUN_REMEDY = "point at a run folder written by 'gantool train'"
 
 
 def generator_file(run_dir: Path, ema: bool | None = None) -> Path:
     """The generator a run means, one rule for export, sampling and evaluation: its weight average
-    (G_ema.safetensors, written by ``train --ema``) when it has one, else G.safetensors.
+    (G_ema.safetensors, written by ``train`` unless ``--ema 0``) when it has one, else G.safetensors.
 
     ``ema=False`` (``--no-ema``) takes G.safetensors; ``ema=True`` (``--ema``) insists on the average.
     """
     averaged, raw = run_dir / EMA_WEIGHTS, run_dir / WEIGHTS
     if ema and not averaged.is_file():
-        raise GantoolError(f"{run_dir} has no averaged weights ({EMA_WEIGHTS}): train with 'gantool train --ema', or leave out --ema")
+        raise GantoolError(
+            f"{run_dir} has no averaged weights ({EMA_WEIGHTS}): it was trained without a weight average (--ema 0); leave out --ema"
+        )
     path = averaged if ema is not False and averaged.is_file() else raw
     if not path.is_file():
         raise GantoolError(f"{run_dir} has no {WEIGHTS}: {RUN_REMEDY}")

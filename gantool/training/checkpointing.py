@@ -73,6 +73,8 @@ def save(run: Run, step: int, last_saved: int) -> None:
     files.save_tensors(run.run_dir / layout.CHECKPOINT, tensors, meta)
     for name, weights in state.networks.items():
         files.save_tensors(run.run_dir / f"{name}.safetensors", weights, network_metadata(run, name, step))
+    if nets.ema is None:  # a run resumed with --ema 0: an older average would be taken for this G by export and sample
+        (run.run_dir / "G_ema.safetensors").unlink(missing_ok=True)
 
 
 def network_metadata(run: Run, name: str, step: int) -> dict[str, str]:
@@ -95,7 +97,7 @@ def restore(run: Run) -> int:
         state = layout.from_tensors(tensors, meta, run.ranks.rank, run.ranks.world, path)
         weights = state.networks
         targets: list[tuple[str, torch.nn.Module]] = [("G", nets.G), ("D", nets.D)]
-        if nets.ema is not None:  # a run that turns --ema on at resume starts its average from G
+        if nets.ema is not None:  # a run resumed with an average it lacked starts it from G
             targets.append(("G_ema" if "G_ema" in weights else "G", nets.ema.model))
         for name, net in targets:
             files.load_state(net, weights.get(name, {}), f"{path} ({name})")

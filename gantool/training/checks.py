@@ -91,5 +91,5 @@ def beta(flag: str, value: Any) -> None:
 
 
 def ema(flag: str, value: Any) -> None:
-    if not _number(value) or not 0 < value < 1:
-        raise GantoolError(f"{flag} must be a decay in (0, 1) such as 0.999, got {value!r}")
+    if not _number(value) or not 0 <= value < 1:
+        raise GantoolError(f"{flag} must be a decay in [0, 1) such as 0.999, or 0 for none, got {value!r}")

@@ -68,7 +68,9 @@ class TrainConfig:
     log_every: int = option(100, "Steps between progress updates.", checks.positive)
     sample_every: int | None = option(None, "Steps between sample grids (default: a tenth of the run).", checks.positive)
     ckpt_every: int = option(1000, "Steps between checkpoints.", checks.positive)
-    ema: float | None = option(None, "Average G's weights with this decay (e.g. 0.999) into G_ema.safetensors.", checks.ema)
+    ema: float = option(
+        0.999, "Average G's weights with this decay into G_ema.safetensors, which export, sample and eval then use (0: off).", checks.ema
+    )
     eval_every: int | None = option(None, "Steps between evaluations ('gantool eval' figures) in metrics.jsonl.", checks.positive)
     eval_n: int | None = option(None, "Samples per evaluation (default: 10,000 images, 2,500 points).", checks.positive)
     eval_metrics: list[str] | None = option(
@@ -83,6 +85,8 @@ class TrainConfig:
         # Not a setting (so no field, no flag, not in to_dict): the recipe the settings came from, the --config file's
         # name ("ring" for recipes/ring.toml); config.toml records it on a comment line for 'gantool export'.
         self.recipe: str | None = None
+        if type(self.ema) is int and self.ema == 0:  # 'ema = 0' in a TOML file: config.toml records 0.0 like --ema 0
+            self.ema = 0.0
 
     @property
     def disc_name(self) -> str:
@@ -145,7 +149,9 @@ def resolve_config(
     a resumed run recorded, else the TOML file's name."""
     layers: list[dict[str, Any]] = []
     if resume is not None:
-        layers.append(read_toml(Path(resume) / CONFIG))
+        # A config.toml without ema comes from a run trained before the average was on by default, without one:
+        # it goes on without one unless a TOML file or --ema says otherwise.
+        layers.append({"ema": 0.0} | read_toml(Path(resume) / CONFIG))
     if config_file is not None:
         layers.append(read_toml(config_file))
     layers.append(cli or {})

@@ -1,6 +1,6 @@
 """Work the loop does every so many steps besides training: sample grids, and evaluations with --eval-every.
 
-Both judge the generator the run shows (its weight average with --ema) and run on rank 0 alone:
+Both judge the generator the run shows (its weight average, unless --ema 0) and run on rank 0 alone:
 the other ranks hold the same G.
 """
 

@@ -66,8 +66,8 @@ def truncate(run: Path) -> None:
     (run / CHECKPOINT).write_bytes(data[: len(data) // 2])
 
 
-def truncate_g(run: Path) -> None:
-    (run / "G.safetensors").write_bytes((run / "G.safetensors").read_bytes()[:5])
+def truncate_file(name: str) -> Callable[[Path], object]:
+    return lambda run: (run / name).write_bytes((run / name).read_bytes()[:5])
 
 
 def config_says(text: str) -> Callable[[Path], object]:
@@ -224,7 +224,16 @@ ROWS = [
     Bad(("sample", "--out", "x.jpg"), "--out x.jpg must end in .png (a picture) or .npy (the raw array)"),
     Bad(("sample", "--model", "missing.onnx", "--device", "cpu"), "missing.onnx does not exist: export a run with 'gantool export'"),
     Bad(("sample", "--model", "G.onnx", "--device", "cpu"), "G.onnx is not an ONNX model onnxruntime can", write("G.onnx", b"\x08junk")),
-    Bad(("sample", "--runtime", "torch", "--model", "r"), "r/G.safetensors is not a readable safetensors file", trained("r", truncate_g)),
+    Bad(
+        ("sample", "--runtime", "torch", "--model", "r"),
+        "r/G_ema.safetensors is not a readable safetensors file",
+        trained("r", truncate_file("G_ema.safetensors")),
+    ),
+    Bad(
+        ("sample", "--runtime", "torch", "--model", "r", "--no-ema"),
+        "r/G.safetensors is not a readable safetensors file",
+        trained("r", truncate_file("G.safetensors")),
+    ),
     Bad(("info", "--bogus"), "No such option: --bogus (see 'gantool info --help')"),
     Bad(("plugins", "new", "Bad_Name"), "plugin name 'Bad_Name' is not allowed: use lowercase letters"),
 ]

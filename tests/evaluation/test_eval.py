@@ -211,7 +211,9 @@ def test_plot_writes_pictures(tmp_path):
 BAD = [
     (("eval", "nowhere"), "run nowhere does not exist"),
     (("eval", "runs/x/G.safetensors"), "does not exist"),
-    (("train", "--ema", "1.5"), "--ema must be a decay in (0, 1)"),
+    (("train", "--ema", "1.5"), "--ema must be a decay in [0, 1) such as 0.999, or 0 for none, got 1.5"),
+    (("train", "--ema", "1"), "--ema must be a decay in [0, 1) such as 0.999, or 0 for none, got 1.0"),
+    (("train", "--ema", "-0.1"), "--ema must be a decay in [0, 1) such as 0.999, or 0 for none, got -0.1"),
     (("train", "--eval-every", "0"), "--eval-every must be greater than 0"),
 ]
 

@@ -115,6 +115,23 @@ def test_ema_exports_the_averaged_weights(ring_export, tmp_path):
     assert np.abs(ema_out - plain_out).max() > 1e-2
 
 
+def test_a_run_with_default_settings_exports_its_average(tmp_path):
+    """G_ema.safetensors is on by default (--ema 0.999), so the file export writes holds the averaged weights."""
+    run = tmp_path / "run"
+    proc = run_cli("train", "--data", "ring", "--data-opt", "n=500", "--gen", "mlp-small", "--steps", "20", "--batch-size", "32",
+                   "--device", "cpu", "--run-dir", str(run))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (run / "G_ema.safetensors").is_file()
+    proc = run_cli("export", str(run))
+    assert proc.returncode == 0, proc.stderr
+    info = OnnxGenerator(run / "G.onnx", device="cpu").info
+    assert info.ema == 0.999 and json.loads(metadata(run / "G.onnx")["settings"])["ema"] == 0.999
+    z = latents.draw(10, info.latent_dim, info.latent, seed=2)
+    with torch.no_grad():
+        averaged = torch_generator(run / "G_ema.safetensors")(torch.from_numpy(z)).numpy()
+    np.testing.assert_allclose(OnnxGenerator(run / "G.onnx", device="cpu")(z), averaged, atol=1e-5)
+
+
 def test_export_from_the_cli(ring_export, tmp_path):
     shutil.copytree(ring_export.home / "runs" / "first", tmp_path / "runs" / "r", symlinks=True)
     (tmp_path / "runs" / "latest").symlink_to("r")
@@ -137,7 +154,10 @@ def test_export_to_a_chosen_path(ring_export, tmp_path):
 BAD = [
     (("export",), "there is no run yet"),
     (("export", "runs/none"), "run runs/none does not exist"),
-    (("export", "--ema"), "has no averaged weights (G_ema.safetensors): train with 'gantool train --ema', or leave out --ema"),
+    (
+        ("export", "--ema"),
+        "has no averaged weights (G_ema.safetensors): it was trained without a weight average (--ema 0); leave out --ema",
+    ),
     (("export", "--opset", "5"), "--opset must be between 18 and"),
     (("export", "--onnx", "G.txt"), "--onnx G.txt should end in .onnx"),
     (("export", "--onnx", "no/such/folder/G.onnx"), "the folder no/such/folder does not exist"),

@@ -135,8 +135,12 @@ PICKLE_MODULES = {"pickle", "_pickle", "cPickle", "dill", "cloudpickle", "shelve
 
 @pytest.mark.parametrize(
     "args,planted",
-    [(("--runtime", "onnx", "--model", "model.onnx"), "model.onnx"), (("--runtime", "torch", "--model", "r"), "r/G.safetensors")],
-    ids=["onnx", "torch"],
+    [
+        (("--runtime", "onnx", "--model", "model.onnx"), "model.onnx"),
+        (("--runtime", "torch", "--model", "r"), "r/G_ema.safetensors"),  # the generator a run with the default average means
+        (("--runtime", "torch", "--model", "r", "--no-ema"), "r/G.safetensors"),
+    ],
+    ids=["onnx", "torch", "torch-no-ema"],
 )
 def test_a_pickle_given_to_sample_is_refused_and_never_runs(tmp_path, base_run, args, planted):
     marker = tmp_path / "marker"
@@ -253,7 +257,7 @@ def test_generator_weights_with_nonsense_metadata(base_run, metadata):
         run = Path(folder) / "run"
         shutil.copytree(base_run, run)
         (run / "G.safetensors").write_bytes(save_safetensors(tensors, metadata={**real, **metadata}))
-        must_refuse_cleanly(load_generator, run)
+        must_refuse_cleanly(lambda r: load_generator(r, ema=False), run)  # the run also has G_ema: load the file that lies
 
 
 # --- config files ---------------------------------------------------------------------------------

@@ -24,7 +24,15 @@ def quick(tmp_path, **overrides):
 
 def test_run_folder_holds_everything(tmp_path):
     run = quick(tmp_path)
-    for name in ("config.toml", "G.safetensors", "D.safetensors", "checkpoint.safetensors", "metrics.jsonl", "samples.png"):
+    for name in (
+        "config.toml",
+        "G.safetensors",
+        "G_ema.safetensors",
+        "D.safetensors",
+        "checkpoint.safetensors",
+        "metrics.jsonl",
+        "samples.png",
+    ):
         assert (run / name).is_file(), name
     assert len(list((run / "samples").glob("step_*.png"))) == 10
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -114,6 +122,35 @@ def test_resume_is_exact_on_the_cpu(tmp_path):
         assert a.keys() == b.keys()
         for key in a:
             assert torch.equal(a[key], b[key]), f"{name}:{key}"
+
+
+def test_the_weight_average_is_on_by_default_and_ema_0_turns_it_off(tmp_path):
+    averaged = quick(tmp_path / "a", steps=10)
+    assert json.loads(ckpt.read_metadata(averaged / "G_ema.safetensors")["ema"]) == 0.999
+    assert "ema" not in ckpt.read_metadata(averaged / "G.safetensors")
+    assert "\nema = 0.999\n" in (averaged / "config.toml").read_text()
+    plain = quick(tmp_path / "b", steps=10, ema=0)  # 'ema = 0' as a TOML file would say it
+    assert not (plain / "G_ema.safetensors").exists()
+    assert not any(k.startswith("G_ema.") for k in ckpt.load_tensors(plain / "checkpoint.safetensors")[0])
+    assert "\nema = 0.0\n" in (plain / "config.toml").read_text()  # recorded, so a resume cannot take the default
+    assert resolve_config(resume=plain).ema == 0.0 and resolve_config(resume=averaged).ema == 0.999
+
+
+def test_a_resumed_run_whose_config_says_nothing_of_ema_goes_on_without_an_average(tmp_path):
+    """Runs trained before the average was on by default wrote no ema key when they had none."""
+    run = quick(tmp_path, steps=10, ema=0)
+    config = run / "config.toml"
+    config.write_text("".join(line for line in config.read_text().splitlines(keepends=True) if not line.startswith("ema =")))
+    cfg = resolve_config({"steps": 20}, resume=run)
+    assert cfg.ema == 0.0
+    train(cfg, resume=run)
+    assert not (run / "G_ema.safetensors").exists() and "\nema = 0.0\n" in config.read_text()
+    # --ema on the command line still wins: the average starts from G where the run goes on
+    train(resolve_config({"steps": 30, "ema": 0.99}, resume=run), resume=run)
+    assert json.loads(ckpt.read_metadata(run / "G_ema.safetensors")["ema"]) == 0.99
+    # and --ema 0 takes it off again, with the average that no longer matches G
+    train(resolve_config({"steps": 40, "ema": 0.0}, resume=run), resume=run)
+    assert not (run / "G_ema.safetensors").exists() and json.loads(ckpt.read_metadata(run / "G.safetensors")["step"]) == 40
 
 
 def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(tmp_path):
