@@ -80,6 +80,7 @@ def gantool_settings(root: Path | None, steps: int, device: str, **extra: object
         "batch_size": BATCH,
         "lr": 2e-4,
         "beta1": 0.9,  # seed 001's Adam: torch's default betas
+        "ema": 0.0,  # the seed keeps no weight average: inside the loop both do the same work
         "steps": steps,
         "device": device,
         "log_every": 100,

@@ -12,12 +12,32 @@ from pathlib import Path
 from typing import Any
 
 from gantool.core.errors import GantoolError
-from gantool.training.config import TrainConfig
+from gantool.training.config import TrainConfig, resolve_config
 from gantool.training.preflight import preflight
 
 
-def train(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None, console: Any = None) -> Path:
-    """Train G and D as ``cfg`` says; returns the run folder. ``resume`` continues a run in place from its checkpoint."""
+def train(
+    cfg: TrainConfig | None = None,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    console: Any = None,
+    *,
+    config: str | Path | None = None,
+    **settings: Any,
+) -> Path:
+    """Train G and D; returns the run folder. ``resume`` continues a run in place from its checkpoint.
+
+    Either a ready ``TrainConfig`` or the settings ``gantool train`` takes, by their names
+    (``gantool.train(data="ring", steps=2000, ema=0.999)``), over an optional ``config`` TOML file:
+    they resolve and are checked exactly as the command line's are.
+    """
+    if cfg is None:
+        from gantool.training.preflight import resume_folder
+
+        resume = resume_folder(resume)
+        cfg = resolve_config(settings, config, resume)
+    elif settings or config is not None:
+        raise GantoolError("gantool.train takes a TrainConfig or settings by name, not both: pass one of them")
     run_dir, resumed = preflight(cfg, run_dir, resume)
     from rich.console import Console
 
