@@ -73,8 +73,6 @@ def save(run: Run, step: int, last_saved: int) -> None:
     files.save_tensors(run.run_dir / layout.CHECKPOINT, tensors, meta)
     for name, weights in state.networks.items():
         files.save_tensors(run.run_dir / f"{name}.safetensors", weights, network_metadata(run, name, step))
-    if nets.ema is None:  # a run resumed with --ema 0: an older average would be taken for this G by export and sample
-        (run.run_dir / "G_ema.safetensors").unlink(missing_ok=True)
 
 
 def network_metadata(run: Run, name: str, step: int) -> dict[str, str]:

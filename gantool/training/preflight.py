@@ -42,6 +42,12 @@ def preflight(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str |
     if resume is not None and run_dir is not None:
         raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
     resumed = resume_folder(resume)
+    if resumed is not None and not cfg.ema and (resumed / "G_ema.safetensors").is_file():
+        # going on without the average would leave G_ema (which export and sample prefer) behind G; never delete it
+        raise GantoolError(
+            f"{resumed} keeps a weight average (G_ema.safetensors) that --ema 0 would leave stale: "
+            "resume with an --ema decay, or move G_ema.safetensors out of the run first"
+        )
     for kind, name, options in cfg.components():
         component = get_registry().check(kind, name, options)
         if cfg.conditional and kind in ("generator", "discriminator") and not accepts(component.factory, "num_classes"):

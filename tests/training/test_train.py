@@ -148,9 +148,10 @@ def test_a_resumed_run_whose_config_says_nothing_of_ema_goes_on_without_an_avera
     # --ema on the command line still wins: the average starts from G where the run goes on
     train(resolve_config({"steps": 30, "ema": 0.99}, resume=run), resume=run)
     assert json.loads(ckpt.read_metadata(run / "G_ema.safetensors")["ema"]) == 0.99
-    # and --ema 0 takes it off again, with the average that no longer matches G
-    train(resolve_config({"steps": 40, "ema": 0.0}, resume=run), resume=run)
-    assert not (run / "G_ema.safetensors").exists() and json.loads(ckpt.read_metadata(run / "G.safetensors")["step"]) == 40
+    # --ema 0 now would leave that average stale: refused, and the file stays
+    with pytest.raises(GantoolError, match="would leave stale"):
+        train(resolve_config({"steps": 40, "ema": 0.0}, resume=run), resume=run)
+    assert (run / "G_ema.safetensors").is_file() and json.loads(ckpt.read_metadata(run / "G.safetensors")["step"]) == 30
 
 
 def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(tmp_path):
