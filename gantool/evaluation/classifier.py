@@ -19,6 +19,7 @@ import numpy as np
 
 from gantool.core.errors import GantoolError
 from gantool.core.paths import cache_dir
+from gantool.plugins.builtin import mnist_files
 
 DIGIT_SHAPE = (1, 28, 28)
 FEATURES = 128
@@ -27,7 +28,6 @@ HELD_OUT = 2000  # digits kept out of training when only the embedded 10,000 are
 SEED = 1234
 # 12 passes: 99.0% of MNIST test right against 98.2% after 2, so that a class-accuracy target of 99% can be judged
 MNIST_EPOCHS = 12
-MNIST_TRAIN_FILE = Path("MNIST", "raw", "train-images-idx3-ubyte")  # torchvision's layout under a root
 
 
 def network() -> Any:
@@ -120,19 +120,15 @@ def mnist_root_in(data_opt: dict[str, Any]) -> str | None:
     if not root or not isinstance(root, str):
         return None
     folder = Path(root).expanduser()
-    return str(folder) if (folder / MNIST_TRAIN_FILE).is_file() else None
+    return str(folder) if mnist_files.present(folder, train=True) else None
 
 
 def mnist_train(root: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's 60,000 training images and labels from a torchvision folder, never downloading."""
-    from torchvision.datasets import MNIST
-
     folder = Path(root).expanduser()
-    try:
-        data = MNIST(str(folder), train=True, download=False)
-    except RuntimeError:  # torchvision's message spans lines and suggests download=True, which eval never does
-        raise GantoolError(f"MNIST's training files are not in {folder / 'MNIST' / 'raw'}: pass the folder that holds MNIST/raw") from None
-    return data.data.numpy(), data.targets.numpy()
+    if not mnist_files.present(folder, train=True):
+        raise GantoolError(f"MNIST's training files are not in {folder / mnist_files.RAW}: pass the folder that holds MNIST/raw")
+    return mnist_files.read_split(folder, train=True)
 
 
 def digits_split() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

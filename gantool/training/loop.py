@@ -16,7 +16,8 @@ from gantool.training.logs import MetricsLog, bar_cleared_on_error, describe, pr
 from gantool.training.periodic import Evaluations, SampleGrids
 from gantool.training.setup import Run
 from gantool.training.signals import stop_at_step_boundary
-from gantool.training.steps import Watch, d_step, g_step, set_learning_rate
+from gantool.training.steps import d_step, g_step, set_learning_rate
+from gantool.training.watch import Watch, judges_per_sample
 
 
 def fit(run: Run) -> None:
@@ -25,7 +26,8 @@ def fit(run: Run) -> None:
     log = MetricsLog(run.run_dir, ranks, run.device, cfg.tensorboard)
     grids = SampleGrids(run, log.board)
     evaluations = Evaluations(run) if cfg.eval_every and ranks.main else None  # rank 0's: the other ranks hold the same G
-    watch = Watch(run.nets.D, call=run.nets.D_train)  # D(x) and D(G(z)) for the logs, without a second forward pass
+    # D(x) and D(G(z)) for the logs without a second forward pass; real and fake in one pass of D where that is exact
+    watch = Watch(run.nets.D, call=run.nets.D_train, together=judges_per_sample(run.nets.D))
     judge = Watch(run.nets.D, call=run.nets.D_frozen)  # D as G's step calls it: frozen, labels bound
     cuda_graphs = cfg.compile and run.device.type == "cuda"
     last_saved = run.start

@@ -7,12 +7,12 @@ stay on the device (no host sync per step) until the logging interval.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 
 from gantool.core.latents import draw_torch
+from gantool.training.watch import Watch
 
 if TYPE_CHECKING:
     from gantool.training.setup import Run
@@ -78,63 +78,3 @@ def g_step(run: Run, watch: Watch, real: torch.Tensor, labels: torch.Tensor | No
     if nets.ema is not None:
         nets.ema.update(nets.G, step)
     return g_loss
-
-
-class Watch:
-    """D as a loss sees it: called like D itself, with the batch's labels bound in a conditional run.
-
-    It keeps D's logits on the real and the fake batch, so D(x) and D(G(z)) come for the logs
-    without a second forward pass and without reading anything back to the host. In a conditional
-    run every call is D(x, y) with the step's labels, so a loss written for unconditional D works
-    unchanged. An AC-GAN discriminator returns 1 + K columns: the loss sees the first, and
-    ``class_loss`` is the cross-entropy of the K class logits (computed from logits: no softmax
-    before it). Calls go through ``call`` (D's DistributedDataParallel wrapper in a distributed run,
-    or D frozen in G's step); attributes come from D itself.
-    """
-
-    def __init__(self, D: torch.nn.Module, call: Callable[..., torch.Tensor] | None = None) -> None:
-        self.D, self.call = D, call if call is not None else D
-        self.real: torch.Tensor | None = None
-        self.fake: torch.Tensor | None = None
-        self.labels: torch.Tensor | None = None
-        self.real_logits: torch.Tensor | None = None
-        self.fake_logits: torch.Tensor | None = None
-        self.class_logits: dict[int, torch.Tensor] = {}  # id(real or fake) -> AC-GAN class logits
-
-    def watch(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> None:
-        self.real, self.fake, self.labels = real, fake, labels
-        self.class_logits.clear()
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.call(x) if self.labels is None else self.call(x, self.labels)
-        if out.ndim == 2 and out.shape[1] > 1:  # AC-GAN: the logit, then class logits
-            if x is self.real or x is self.fake:
-                self.class_logits[id(x)] = out[:, 1:]
-            out = out[:, :1]
-        if x is self.real:
-            self.real_logits = out.detach().reshape(-1)
-        elif x is self.fake:
-            self.fake_logits = out.detach().reshape(-1)
-        return out
-
-    def class_loss(self, *judged: torch.Tensor) -> torch.Tensor | float:
-        """AC-GAN's class term on the given batches D judged this step: cross-entropy of logits against the labels."""
-        labels = self.labels
-        if labels is None:
-            return 0.0
-        terms = [F.cross_entropy(self.class_logits[id(x)].float(), labels) for x in judged if id(x) in self.class_logits]
-        return sum(terms) if terms else 0.0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.D, name)
-
-    def figures(self) -> list[torch.Tensor]:
-        """D(x), D(G(z)) and the two halves of the cross-entropy, NaN where the loss never called D."""
-        nan = torch.tensor(float("nan"))
-        r, f = self.real_logits, self.fake_logits
-        return [
-            torch.sigmoid(r).mean() if r is not None else nan,
-            torch.sigmoid(f).mean() if f is not None else nan,
-            F.softplus(-r).mean() if r is not None else nan,
-            F.softplus(f).mean() if f is not None else nan,
-        ]

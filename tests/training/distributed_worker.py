@@ -42,7 +42,7 @@ def batch(rank: int, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
 def grads(out: Path) -> None:
     from gantool.plugins.registry import get_registry
     from gantool.training import distributed
-    from gantool.training.steps import Watch
+    from gantool.training.watch import Watch
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo")

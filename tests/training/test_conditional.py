@@ -15,7 +15,7 @@ from gantool.core.errors import GantoolError
 from gantool.store import tensors as ckpt
 from gantool.training.config import build_config, resolve_config
 from gantool.training.run import train
-from gantool.training.steps import Watch
+from gantool.training.watch import Watch
 
 DIGITS = {"data": "digits", "conditional": True, "batch_size": 32, "log_every": 5, "device": "cpu", "gen_opt": {"hidden": 64}}
 

@@ -83,6 +83,8 @@ def _concat(net: nn.Module, num_classes: int) -> nn.Module:
     from torch import nn
 
     class Concat(nn.Module):
+        per_sample = True  # samples never mix: the loop may judge real and fake in one pass
+
         def __init__(self) -> None:
             super().__init__()
             self.embed = nn.Embedding(num_classes, num_classes)
@@ -98,6 +100,8 @@ def _projection(body: nn.Module, width: int, num_classes: int) -> nn.Module:
     from torch import nn
 
     class Projection(nn.Module):
+        per_sample = True  # samples never mix: the loop may judge real and fake in one pass
+
         def __init__(self) -> None:
             super().__init__()
             self.body = body
@@ -116,6 +120,8 @@ def _auxiliary_classifier(body: nn.Module, width: int, num_classes: int) -> nn.M
 
     class AuxiliaryClassifier(nn.Module):
         """AC-GAN's D: the label is not an input; D learns to tell it, from its last hidden layer."""
+
+        per_sample = True  # samples never mix: the loop may judge real and fake in one pass
 
         def __init__(self) -> None:
             super().__init__()

@@ -15,6 +15,7 @@ from typing import Any
 
 from gantool.core.errors import GantoolError, first_line
 from gantool.core.paths import cache_dir
+from gantool.plugins.builtin import mnist_files
 from gantool.plugins.data import Data, Modes
 from gantool.plugins.hookspecs import hookimpl
 
@@ -92,7 +93,7 @@ def digits() -> Data:
 
 
 def mnist(root: str = "", train: bool = True, download: bool = True) -> Data:
-    """MNIST through torchvision; downloads into the user cache when the files are absent.
+    """MNIST from its raw files; torchvision downloads them into the user cache when they are absent.
 
     The other split is held out: the embedded digits (MNIST's test split) for ``train=True``,
     the training split, read from the same folder when asked for, for ``train=False``.
@@ -100,24 +101,29 @@ def mnist(root: str = "", train: bool = True, download: bool = True) -> Data:
     import torch
 
     folder = Path(root).expanduser() if root else cache_dir("datasets")
-    split = _mnist_split(folder, train, download)
-    samples, labels = torch.as_tensor(split.data).unsqueeze(1), torch.as_tensor(split.targets).long()
+    images, labels = _mnist_split(folder, train, download)
+    samples = torch.from_numpy(images.copy()).unsqueeze(1)  # a copy: the file's bytes are read-only
     if train:
-        return Data(samples, lambda: torch.from_numpy(load_digits()[0]).unsqueeze(1), labels=labels, classes=DIGITS)
-    return Data(samples, lambda: torch.as_tensor(_mnist_split(folder, True, download).data).unsqueeze(1), labels=labels, classes=DIGITS)
+        return Data(samples, lambda: torch.from_numpy(load_digits()[0]).unsqueeze(1), labels=torch.from_numpy(labels), classes=DIGITS)
+    held_out = lambda: torch.from_numpy(_mnist_split(folder, True, download)[0].copy()).unsqueeze(1)  # noqa: E731
+    return Data(samples, held_out, labels=torch.from_numpy(labels), classes=DIGITS)
 
 
-def _mnist_split(folder: Path, train: bool, download: bool) -> Any:
-    """torchvision's MNIST, with its errors (several lines, some naming download=True) as one line that says what to do."""
+def _mnist_split(folder: Path, train: bool, download: bool) -> tuple[Any, Any]:
+    """(images, labels) as numpy from the raw files, fetched by torchvision first when absent; its errors (several
+    lines, some naming download=True) become one line that says what to do."""
+    if mnist_files.present(folder, train):
+        return mnist_files.read_split(folder, train)
+    remedy = f"copy MNIST's raw files into {folder / mnist_files.RAW} or pass --data-opt root=DIR"
+    if not download:
+        raise GantoolError(f"MNIST is not in {folder} and download=false: {remedy}")
     from torchvision.datasets import MNIST
 
-    remedy = f"copy MNIST's raw files into {folder / 'MNIST' / 'raw'} or pass --data-opt root=DIR"
     try:
-        return MNIST(str(folder), train=train, download=download)
-    except (RuntimeError, OSError) as exc:  # not found ("You can use download=True"), or every mirror failed, or no network
-        if not download:
-            raise GantoolError(f"MNIST is not in {folder} and download=false: {remedy}") from None
+        MNIST(str(folder), train=train, download=True)
+    except (RuntimeError, OSError) as exc:  # every mirror failed, or no network
         raise GantoolError(f"could not download MNIST into {folder} ({first_line(exc)}): {remedy}") from None
+    return mnist_files.read_split(folder, train)
 
 
 def image_folder(path: str = "", size: int = 28, channels: int = 1) -> Data:
