@@ -39,6 +39,9 @@ FIGURES = {
     "classes_present": ("digit classes present", ".0f"),
     "precision": ("precision", ".3f"),
     "recall": ("recall", ".3f"),
+    "class_accuracy": ("class accuracy (conditional: the digit asked for)", ".4f"),
+    "class_accuracy_lowest": ("class accuracy of the worst digit", ".4f"),
+    "intra_fid": ("intra-class FID, mean over digits", ".2f"),
 }
 
 
@@ -77,6 +80,8 @@ def run_recipe(recipe: Path, seeds: list[int], args: argparse.Namespace) -> tupl
         eval_wall.add(run(cmd))
         report = json.loads((run_dir / "eval.json").read_text())
         values = report["figures"]
+        if per_class := values.get("class_accuracy_per_class"):
+            values["class_accuracy_lowest"] = min(per_class)
         for key, figure in figures.items():
             if key in values:
                 reported.add(key)
