@@ -26,7 +26,7 @@ def fit(run: Run) -> None:
     log = MetricsLog(run.run_dir, ranks, run.device, cfg.tensorboard)
     grids = SampleGrids(run, log.board)
     evaluations = Evaluations(run) if cfg.eval_every and ranks.main else None  # rank 0's: the other ranks hold the same G
-    # D(x) and D(G(z)) for the logs without a second forward pass; real and fake in one pass of D where that is exact
+    # D(x) and D(G(z)) for the logs without a second forward pass; real and fake in one pass where D keeps samples apart
     watch = Watch(run.nets.D, call=run.nets.D_train, together=judges_per_sample(run.nets.D))
     judge = Watch(run.nets.D, call=run.nets.D_frozen)  # D as G's step calls it: frozen, labels bound
     cuda_graphs = cfg.compile and run.device.type == "cuda"

@@ -65,4 +65,6 @@ def test_the_classifier_trains_on_mnist_only_where_the_run_root_holds_it(tmp_pat
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
     (raw / "train-images-idx3-ubyte").write_bytes(b"")
+    assert mnist_root_in({"root": str(tmp_path)}) is None  # images without their labels: not a training split
+    (raw / "train-labels-idx1-ubyte").write_bytes(b"")
     assert mnist_root_in({"root": str(tmp_path)}) == str(tmp_path)
