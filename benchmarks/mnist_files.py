@@ -17,10 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
+from gantool.plugins.builtin.mnist_files import FILES, RAW  # the names gantool reads
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -38,11 +35,11 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 def write(root: Path, train: int = 60_000, test: int = 10_000) -> Path:
     """Write the four raw files under ROOT/MNIST/raw; returns ROOT, to pass as --root / --data-opt root=."""
     images, labels = digits()
-    raw = root / "MNIST" / "raw"
+    raw = root / RAW
     raw.mkdir(parents=True, exist_ok=True)
-    for split, count in (("train", train), ("test", test)):
+    for is_train, count in ((True, train), (False, test)):
         index = np.arange(count) % len(images)
-        image_file, label_file = FILES[split]
+        image_file, label_file = FILES[is_train]
         (raw / image_file).write_bytes(idx_bytes(images[index]))
         (raw / label_file).write_bytes(idx_bytes(labels[index]))
     return root
