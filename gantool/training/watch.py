@@ -103,9 +103,9 @@ class Watch:
         self.class_logits.clear()
         self.pending = None
 
-    def judged(self, x: torch.Tensor) -> torch.Tensor:
-        """D(x) through ``call``, the step's labels bound."""
-        return self.call(x) if self.labels is None else self.call(x, self.labels)
+    def judged(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """D(x) through ``call``, or D(x, labels) in a conditional run."""
+        return self.call(x) if labels is None else self.call(x, labels)
 
     def judged_together(self, which: str) -> torch.Tensor | None:
         """The ``which`` half of one pass of D over real and fake (run at the first call), or None once handed out."""
@@ -113,7 +113,7 @@ class Watch:
         if self.pending is None:
             n = len(self.real)
             both = torch.cat([self.real, self.fake])
-            out = self.call(both) if self.labels is None else self.call(both, torch.cat([self.labels, self.labels]))
+            out = self.judged(both, None if self.labels is None else self.labels.repeat(2))
             self.pending = {"real": out[:n], "fake": out[n:]}
         return self.pending.pop(which, None)
 
@@ -121,7 +121,7 @@ class Watch:
         which = "real" if x is self.real else "fake" if x is self.fake else ""
         out = self.judged_together(which) if which and self.together else None
         if out is None:
-            out = self.judged(x)
+            out = self.judged(x, self.labels)
         if out.ndim == 2 and out.shape[1] > 1:  # AC-GAN: the logit, then class logits
             if which:
                 self.class_logits[id(x)] = out[:, 1:]
