@@ -63,6 +63,12 @@ class TrainConfig:
     beta1: float = option(0.5, "Adam beta1.", checks.beta)
     beta2: float = option(0.999, "Adam beta2.", checks.beta)
     d_steps: int = option(1, "D updates per G update (k in Algorithm 1).", checks.positive)
+    reuse_fakes: bool = option(
+        False,
+        "G's step reuses the fakes of D's last update instead of drawing new ones (as PyTorch's DCGAN example does):"
+        " one pass of G less a step.",
+        checks.boolean,
+    )
     seed: int = option(0, "Random seed.", checks.whole_number(0, MAX_SEED))
     device: str = option("auto", f"{DEVICE_HELP}.", checks.device)
     log_every: int = option(100, "Steps between progress updates.", checks.positive)

@@ -43,9 +43,9 @@ def fit(run: Run) -> None:
                 set_learning_rate(run, step)
                 if cuda_graphs:
                     torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs may be reused from here on
-                d_loss, real, labels = d_step(run, watch)  # (1) k updates of D
+                d_loss, real, labels, fake = d_step(run, watch)  # (1) k updates of D
                 figures = watch.figures()
-                g_loss = g_step(run, judge, real, labels, step)  # (2) one update of G
+                g_loss = g_step(run, judge, real, labels, step, fake)  # (2) one update of G
 
                 if evaluations is not None and evaluations.due(step):  # (3) --eval-every: figures of the G as it is now
                     log.evaluated[step] = evaluations(step)

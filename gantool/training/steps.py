@@ -43,32 +43,43 @@ def generate(G: Callable[..., torch.Tensor], z: torch.Tensor, labels: torch.Tens
     return G(z) if labels is None else G(z, labels)
 
 
-def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss and the last real batch and labels.
+def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss, the last real batch and labels,
+    and, with --reuse-fakes, the last fakes with G's graph kept for G's step (else None).
 
-    G is frozen here, so no graph is built for it. In a conditional run the fakes are drawn for the
+    Otherwise G is frozen here, so no graph is built for it. In a conditional run the fakes are drawn for the
     real batch's labels, so every tensor D judges in a step has the same labels (gradient penalties too).
     """
     nets = run.nets
-    for _ in range(run.cfg.d_steps):
+    kept: torch.Tensor | None = None
+    for k in range(run.cfg.d_steps):
         real, labels = run.batches.next()
-        with torch.no_grad(), run.autocast():
-            fake = generate(nets.G_fake, latents(run), labels)
+        if run.cfg.reuse_fakes and k == run.cfg.d_steps - 1:  # one pass of G serves both steps
+            with run.autocast():
+                kept = generate(nets.G_train, latents(run), labels)
+            fake = kept.detach()
+        else:
+            with torch.no_grad(), run.autocast():
+                fake = generate(nets.G_fake, latents(run), labels)
         watch.watch(real, fake, labels)
         with run.autocast():
             d_loss = run.loss.discriminator_loss(watch, real, fake) + watch.class_loss(real, fake)
         nets.opt_d.zero_grad(set_to_none=True)  # set_to_none skips a memset per parameter
         d_loss.backward()
         nets.opt_d.step()
-    return d_loss, real, labels
+    return d_loss, real, labels, kept
 
 
-def g_step(run: Run, watch: Watch, real: torch.Tensor, labels: torch.Tensor | None, step: int) -> torch.Tensor:
-    """One update of G through a frozen D: D's weight gradients are never needed here, so they are skipped."""
+def g_step(
+    run: Run, watch: Watch, real: torch.Tensor, labels: torch.Tensor | None, step: int, fake: torch.Tensor | None = None
+) -> torch.Tensor:
+    """One update of G through a frozen D: D's weight gradients are never needed here, so they are skipped.
+    ``fake``: D's step's fakes, still attached to G's graph (--reuse-fakes); else new ones are drawn."""
     nets = run.nets
     nets.D.requires_grad_(False)
     with run.autocast():
-        fake = generate(nets.G_train, latents(run), labels)
+        if fake is None:
+            fake = generate(nets.G_train, latents(run), labels)
         watch.watch(real, fake, labels)
         g_loss = run.loss.generator_loss(watch, real, fake) + watch.class_loss(fake)
     nets.opt_g.zero_grad(set_to_none=True)
