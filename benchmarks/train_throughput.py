@@ -1,7 +1,7 @@
 """How fast gantool trains and samples, next to seed 001's loop and the hardware's ceiling: median and range over repeats.
 
     python benchmarks/train_throughput.py --root DIR [--device cpu|cuda] [--steps 3000] [--repeats 5]
-        [--parts loop,whole,sampling] [--variants [bf16,compile]] [--json figures.json]
+        [--parts loop,whole,sampling] [--variants [bf16,compile,reuse]] [--json figures.json]
 
 DIR holds MNIST/raw (torchvision's layout). Every measurement runs ``--repeats`` times (at least 5
 for a figure worth quoting), seed 001's loop and gantool taking turns (seed, gantool, seed,
@@ -20,7 +20,7 @@ loop
     by PyTorch). Throughput is the difference of two runs, ``--steps / 2`` and ``--steps`` steps
     long, so fixed costs (start-up, building the models, loading the data, the last checkpoint)
     cancel out and what remains is the steady loop over the run's second half.
-    ``--variants`` adds ``--amp bf16`` and ``--compile`` runs of gantool to each round.
+    ``--variants`` adds ``--amp bf16``, ``--compile`` and ``--reuse-fakes`` runs of gantool to each round.
 whole
     Whole-process wall time: ``python benchmarks/seed001_reference.py --steps N --out DIR``
     against ``gantool train --data mnist --batch-size 100 --steps N --gen mlp --lr 2e-4 ...``
@@ -52,8 +52,8 @@ from gantool.training.config import build_config  # noqa: E402
 
 BATCH = 100
 PARTS = ("loop", "whole", "sampling")
-VARIANTS = {"--amp bf16": {"amp": "bf16"}, "--compile": {"compile": True}}
-VARIANT_NAMES = {"bf16": "--amp bf16", "compile": "--compile"}
+VARIANTS = {"--amp bf16": {"amp": "bf16"}, "--compile": {"compile": True}, "--reuse-fakes": {"reuse_fakes": True}}
+VARIANT_NAMES = {"bf16": "--amp bf16", "compile": "--compile", "reuse": "--reuse-fakes"}
 GANTOOL = str(Path(sys.executable).parent / "gantool")
 
 
@@ -251,9 +251,9 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         nargs="?",
-        const="bf16,compile",
+        const="bf16,compile,reuse",
         default="",
-        help="loop part: also time gantool with --amp bf16 and --compile (or only those named: --variants bf16)",
+        help="loop part: also time gantool with --amp bf16, --compile and --reuse-fakes (or only those named: --variants reuse)",
     )
     parser.add_argument("--json", type=Path, help="also write every figure (all values, median, min, max) here")
     args = parser.parse_args()
