@@ -224,6 +224,16 @@ def test_compiled_ddp_in_bfloat16_keeps_the_ranks_in_step(tmp_path, plugin_env):
             assert torch.equal(rank0[key], rank1[key]) and torch.equal(rank0[key], saved[key]), f"{name}.{key}"
 
 
+def test_reused_fakes_keep_the_ranks_in_step(tmp_path, plugin_env):
+    """--reuse-fakes: G's DDP wrapper runs forward in D's step and backward in G's step, and the ranks still agree."""
+    settings = json.dumps({**SETTINGS, "reuse_fakes": True, "steps": 4})
+    proc = torchrun(WORKER, "train", str(tmp_path), settings, str(tmp_path / "run"), cwd=tmp_path, env=plugin_env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    for name in ("G", "D"):
+        rank0, rank1 = weights(tmp_path / f"rank0-{name}.safetensors"), weights(tmp_path / f"rank1-{name}.safetensors")
+        assert all(torch.equal(rank0[key], rank1[key]) for key in rank0), name
+
+
 def test_metrics_are_the_mean_over_ranks_and_ranks_see_different_data(straight):
     losses = [json.loads((straight / f"losses-rank{r}.json").read_text()) for r in (0, 1)]
     d = [[v for kind, v in rows if kind == "d"] for rows in losses]
