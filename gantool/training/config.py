@@ -66,7 +66,7 @@ class TrainConfig:
     reuse_fakes: bool = option(
         False,
         "G's step reuses the fakes of D's last update instead of drawing new ones (as PyTorch's DCGAN example does):"
-        " one pass of G less a step.",
+        " one pass of G less a step, but it trained worse where measured (README, Speed).",
         checks.boolean,
     )
     seed: int = option(0, "Random seed.", checks.whole_number(0, MAX_SEED))
