@@ -1,4 +1,5 @@
-"""Project tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s light`, `nox -s recipes`."""
+"""Project tasks: `nox -s tests` (the fast tier), `nox -s tests-full` (every test), `nox -s lint`, `nox -s typecheck`,
+`nox -s light`, `nox -s recipes`."""
 
 import json
 import subprocess
@@ -20,10 +21,18 @@ SAMPLE_ARGS = {"digits": ("--label", "7")}  # how the light session samples a sh
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, against real torch, real entry points and real onnxruntime; pytest's testpaths
-    include plugins/*/tests, so the plugin packages' own tests run too."""
+    """The fast tier of the test suite, against real torch, real entry points and real onnxruntime; pytest's
+    testpaths include plugins/*/tests, so the plugin packages' own tests run too."""
     session.install(*LOCAL_PACKAGES)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(name="tests-full")
+def tests_full(session: nox.Session) -> None:
+    """Every test: the fast tier and the slow one (torchrun, kill -9, pip builds, torch.compile, long training),
+    with hypothesis exploring random examples."""
+    session.install(*LOCAL_PACKAGES)
+    session.run("pytest", "--full", *session.posargs)
 
 
 @nox.session

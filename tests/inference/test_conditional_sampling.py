@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-from conftest import run_cli
 
 from gantool.core.errors import GantoolError
 from gantool.inference.onnx_runtime import OnnxGenerator
+from tests.conftest import run_cli
 
 CORNERS = {"sw": (-0.5, -0.5), "nw": (-0.5, 0.5), "se": (0.5, -0.5), "ne": (0.5, 0.5)}
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli
 
 from gantool.core.errors import GantoolError
 from gantool.plugins.builtin import mnist_files
 from gantool.plugins.registry import get_registry
+from tests.conftest import run_cli
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:

@@ -19,14 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import torch
 
 from gantool.core.errors import GantoolError
 from gantool.store import tensors as ckpt
 from gantool.store.checkpoint import CHECKPOINT
 from gantool.store.lock import LOCK_NAME, FolderLock
 from gantool.store.runs import trim_metrics
-from tests.conftest import GANTOOL, make_distribution, run_cli
+from tests.conftest import GANTOOL, assert_same_run, make_distribution, run_cli
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -75,38 +74,6 @@ def metric_steps(run: Path) -> list[int]:
     path = run / "metrics.jsonl"
     whole_lines = path.read_text().split("\n")[:-1] if path.exists() else []  # a row being written is not one yet
     return [json.loads(line)["step"] for line in whole_lines]
-
-
-def assert_same_run(a: Path, b: Path) -> None:
-    """Bit-identical checkpoints (networks, optimizers, RNG and data order), weights and per-step losses."""
-    for name in (CHECKPOINT, "G.safetensors", "D.safetensors"):
-        ta, _ = ckpt.load_tensors(a / name)
-        tb, _ = ckpt.load_tensors(b / name)
-        assert ta.keys() == tb.keys(), name
-        for key in ta:
-            assert torch.equal(ta[key], tb[key]), f"{name}: {key} differs"
-    assert (a / "metrics.jsonl").read_text() == (b / "metrics.jsonl").read_text()
-
-
-# --- exact resume ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "model",
-    [
-        ("--gen-opt", "hidden=16", "--disc-opt", "hidden=16"),
-        ("--gen", "mlp-deep", "--gen-opt", "widths=16,16", "--disc-opt", "widths=16,8", "--d-steps", "2"),
-    ],
-    ids=["mlp", "batchnorm-dropout-k2"],
-)
-def test_200_steps_equal_100_then_resumed_to_200(tmp_path, model):
-    base = ("train", *RING, *model, "--log-every", "30")
-    assert cli(*base, "--steps", "200", "--run-dir", "straight", cwd=tmp_path).returncode == 0
-    assert cli(*base, "--steps", "100", "--run-dir", "halves", cwd=tmp_path).returncode == 0
-    proc = cli("train", "--resume", "halves", "--steps", "200", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert metric_steps(tmp_path / "halves") == list(range(1, 201))
-    assert_same_run(tmp_path / "straight", tmp_path / "halves")
 
 
 # --- Ctrl-C ---------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import torch
 from rich.console import Console
 
 from gantool.core.errors import GantoolError
-from gantool.store import tensors as ckpt
 from gantool.training.config import build_config, resolve_config
 from gantool.training.ranks import Ranks
 from gantool.training.run import train
@@ -56,17 +55,10 @@ def test_g_learns_through_the_kept_fakes(tmp_path):
     assert not torch.equal(before, reused) and not torch.equal(reused, plain)
 
 
-def test_a_run_with_reused_fakes_resumes_exactly_and_records_the_setting(tmp_path):
-    settings = {**RING, "gen": "mlp-deep", "reuse_fakes": True}
-    straight = train(build_config({**settings, "steps": 30}), run_dir=tmp_path / "a")
-    half = train(build_config({**settings, "steps": 15}), run_dir=tmp_path / "b")
-    resumed = resolve_config({"steps": 30}, resume=half)
-    assert resumed.reuse_fakes is True  # the resumed run keeps the way it was trained
-    train(resumed, resume=half)
-    for name in ("G.safetensors", "D.safetensors", "G_ema.safetensors"):
-        a, _ = ckpt.load_tensors(straight / name)
-        b, _ = ckpt.load_tensors(half / name)
-        assert all(torch.equal(a[key], b[key]) for key in a), name
+def test_a_resumed_run_keeps_reused_fakes(tmp_path):
+    """The resumed run trains the way it was started (its exactness: tests/training/test_resume.py)."""
+    half = train(build_config({**RING, "gen": "mlp-deep", "reuse_fakes": True, "steps": 4}), run_dir=tmp_path / "b")
+    assert resolve_config({"steps": 8}, resume=half).reuse_fakes is True
 
 
 @pytest.mark.parametrize("cond", ["projection", "acgan"])
