@@ -25,6 +25,7 @@ def table_rows(stdout: str) -> list[list[str]]:
     return [[cell.strip() for cell in row] for row in rows]
 
 
+@pytest.mark.slow  # gpu_check.sh's whole dry run
 def test_dry_run_prints_one_table_with_every_step(tmp_path: Path) -> None:
     done = run(["bash", str(GPU_CHECK), "--dry-run"], timeout=600, TMPDIR=str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -59,6 +60,7 @@ def test_without_a_gpu_it_refuses_in_one_line() -> None:
     assert "--dry-run" in lines[0]
 
 
+@pytest.mark.slow  # gpu_check.sh's dry run up to its data step
 def test_a_failing_step_stops_it_with_the_step_named(tmp_path: Path) -> None:
     done = run(["bash", str(GPU_CHECK), "--dry-run", "--root", str(tmp_path / "nowhere")], timeout=120)
     assert done.returncode != 0
@@ -91,6 +93,7 @@ def test_mnist_files_are_what_torchvision_reads(mnist_files: Path) -> None:
     assert set(train.targets.tolist()) == set(range(10))
 
 
+@pytest.mark.slow  # the benchmark script trains gantool and seed 001's loop
 def test_train_throughput_smoke(mnist_files: Path, tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     cmd = [sys.executable, str(BENCHMARKS / "train_throughput.py"), "--root", str(mnist_files), "--device", "cpu"]
@@ -110,6 +113,7 @@ def test_train_throughput_needs_mnist(tmp_path: Path) -> None:
     assert done.returncode != 0 and "MNIST is not under" in done.stderr
 
 
+@pytest.mark.slow  # the benchmark script trains and evaluates a recipe
 def test_recipes_smoke(tmp_path: Path) -> None:
     out = tmp_path / "recipes.json"
     cmd = [sys.executable, str(BENCHMARKS / "recipes.py"), "--only", "ring", "--seeds", "0", "--steps", "50", "--device", "cpu"]

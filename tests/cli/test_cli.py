@@ -1,4 +1,5 @@
-"""The CLI through its real entry point, in real subprocesses."""
+"""The CLI through its entry function, and a few smoke tests through the real console script in real processes:
+what only a process shows (its imports, its exit code, plugin discovery in a fresh interpreter)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, spawn_cli
 
 
 def imported_modules(*args: str) -> str:
@@ -25,12 +26,12 @@ def test_fast_commands_never_import_torch(args):
 
 
 def test_version():
-    proc = run_cli("--version")
+    proc = spawn_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("gantool ")
 
 
 def test_plugins_lists_builtins_and_the_installed_test_plugin():
-    proc = run_cli("plugins")
+    proc = spawn_cli("plugins")
     assert proc.returncode == 0, proc.stderr
     for text in (
         "gantool.plugins.builtin.models",
@@ -112,6 +113,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert message in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "runs").exists()  # nothing half-made is left behind
+
+
+def test_the_console_script_turns_a_mistake_into_one_line_and_exit_2(tmp_path):
+    proc = spawn_cli("train", "--gen", "nope", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert proc.stderr.startswith("error: unknown generator 'nope'") and not (tmp_path / "runs").exists()
 
 
 def test_bad_config_file(tmp_path):

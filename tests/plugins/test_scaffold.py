@@ -26,6 +26,7 @@ def with_site(site: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
+@pytest.mark.slow  # a pip build and install of the scaffolded package
 def test_scaffolded_plugin_installs_passes_its_own_tests_and_trains(tmp_path, site, site_env):
     proc = run_cli("plugins", "new", "tiny-gan", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -131,6 +132,7 @@ def test_every_other_name_is_refused(name):
         plugin_names(name)
 
 
+@pytest.mark.slow  # a pip build and install of the scaffolded package
 def test_scaffolded_model_zoo_installs_lists_and_samples_its_model(tmp_path, site, site_env, ring_export):
     """`plugins new --models`, a real export copied in as its README says, pip installed as written: gantool lists and samples it."""
     proc = run_cli("plugins", "new", "tiny-zoo", "--models", cwd=tmp_path)

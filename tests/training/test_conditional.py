@@ -38,6 +38,7 @@ def test_each_conditioning_mode_trains_and_says_so_in_the_metadata(tmp_path, con
     assert grid.height > 1.2 * grid.width  # a row of 8 per class: 10 rows, taller than wide
 
 
+@pytest.mark.slow  # torch.compile
 def test_a_conditional_run_compiles(tmp_path):
     run = quick(tmp_path, steps=4, compile=True, gen="mlp-small", disc_opt={})
     assert "classes" in ckpt.read_metadata(run / "G.safetensors")

@@ -187,6 +187,7 @@ def resumed(tmp_path_factory: pytest.TempPathFactory, plugin_env: dict[str, str]
     return home / "run", first
 
 
+@pytest.mark.slow  # torchrun: two real processes on gloo
 def test_ddp_gradients_are_the_mean_of_every_ranks_gradients(tmp_path):
     """Every loss, the gradient penalties included: two forwards of D before one backward, and G's step through frozen D."""
     proc = torchrun(WORKER, "grads", str(tmp_path), cwd=tmp_path, env={"PYTHONPATH": str(Path(__file__).parents[2])})
@@ -200,6 +201,7 @@ def test_ddp_gradients_are_the_mean_of_every_ranks_gradients(tmp_path):
                 assert row["own_differs_by"] > 1e-3, (name, rank, row)  # the mean is not what this rank alone computed
 
 
+@pytest.mark.slow  # torchrun: two real processes on gloo
 def test_every_rank_ends_with_the_same_weights(straight):
     for name in ("G", "D"):
         rank0, rank1 = weights(straight / f"rank0-{name}.safetensors"), weights(straight / f"rank1-{name}.safetensors")
@@ -210,6 +212,7 @@ def test_every_rank_ends_with_the_same_weights(straight):
             assert torch.equal(rank0[key], saved[key]), f"{name}.{key}"
 
 
+@pytest.mark.slow  # torchrun and torch.compile
 def test_compiled_ddp_in_bfloat16_keeps_the_ranks_in_step(tmp_path, plugin_env):
     """--compile compiles the DDP wrappers whole (DDP's graph breaks at its buckets); --amp bf16 autocasts inside them."""
     settings = json.dumps({**SETTINGS, "compile": True, "amp": "bf16", "steps": 4})
@@ -224,6 +227,7 @@ def test_compiled_ddp_in_bfloat16_keeps_the_ranks_in_step(tmp_path, plugin_env):
             assert torch.equal(rank0[key], rank1[key]) and torch.equal(rank0[key], saved[key]), f"{name}.{key}"
 
 
+@pytest.mark.slow  # torchrun: two real processes on gloo
 def test_reused_fakes_keep_the_ranks_in_step(tmp_path, plugin_env):
     """--reuse-fakes: G's DDP wrapper runs forward in D's step and backward in G's step, and the ranks still agree."""
     settings = json.dumps({**SETTINGS, "reuse_fakes": True, "steps": 4})
@@ -234,6 +238,7 @@ def test_reused_fakes_keep_the_ranks_in_step(tmp_path, plugin_env):
         assert all(torch.equal(rank0[key], rank1[key]) for key in rank0), name
 
 
+@pytest.mark.slow  # torchrun: two real processes on gloo
 def test_metrics_are_the_mean_over_ranks_and_ranks_see_different_data(straight):
     losses = [json.loads((straight / f"losses-rank{r}.json").read_text()) for r in (0, 1)]
     d = [[v for kind, v in rows if kind == "d"] for rows in losses]
@@ -247,6 +252,7 @@ def test_metrics_are_the_mean_over_ranks_and_ranks_see_different_data(straight):
     assert all(a != b for a, b in zip(d[0] + g[0], d[1] + g[1])) and max(abs(a - b) for a, b in zip(d[0], d[1])) > 1e-3
 
 
+@pytest.mark.slow  # torchrun: two real processes on gloo
 def test_the_checkpoint_holds_every_ranks_state(straight):
     tensors, meta = ckpt.load_tensors(straight / "run" / CHECKPOINT)
     assert json.loads(meta["world_size"]) == 2 and json.loads(meta["step"]) == 8
@@ -271,6 +277,7 @@ def test_the_checkpoint_holds_every_ranks_state(straight):
     assert files == [".gantool.store.lock", *written]
 
 
+@pytest.mark.slow  # torchrun and --nproc 2: real processes
 def test_resume_continues_a_distributed_run_exactly(straight, resumed):
     """4 steps with --nproc 2 and 4 more with torchrun end where 8 straight steps through train() do: the same run."""
     run, first = resumed
@@ -282,6 +289,7 @@ def test_resume_continues_a_distributed_run_exactly(straight, resumed):
     assert first.stderr.count("trained 4 steps in 2 processes") == 1  # rank 0 alone talks
 
 
+@pytest.mark.slow  # torchrun and --nproc 2: real processes
 def test_resuming_with_another_world_size_is_a_one_line_error(resumed, plugin_env):
     run, _ = resumed
     proc = run_cli("train", "--resume", str(run), "--steps", "12", env=plugin_env)
@@ -290,6 +298,7 @@ def test_resuming_with_another_world_size_is_a_one_line_error(resumed, plugin_en
     assert len(lines) == 1 and "written by a run on 2 process(es)" in lines[0] and "--nproc 2" in lines[0], proc.stderr
 
 
+@pytest.mark.slow  # --nproc 2: real processes
 @pytest.mark.parametrize(
     ("flags", "code", "message"),
     [
@@ -317,6 +326,7 @@ def test_a_failing_rank_stops_the_whole_job_with_its_error(tmp_path, plugin_env,
     assert "trained" not in proc.stderr
 
 
+@pytest.mark.slow  # --nproc 2: real processes
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -333,6 +343,7 @@ def test_bad_input_found_on_every_rank_is_one_line_and_exit_2(tmp_path, flags, m
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
 
 
+@pytest.mark.slow  # torchrun: two real processes on gloo
 def test_a_streamed_dataset_is_split_between_ranks(tmp_path, plugin_env):
     """A dataset that is not a tensor goes through a DistributedSampler: each epoch, each rank reads its own half."""
     settings = json.dumps({**SETTINGS, "data": "points", "data_opt": {}, "batch_size": 10, "steps": 10})
@@ -346,6 +357,7 @@ def test_a_streamed_dataset_is_split_between_ranks(tmp_path, plugin_env):
     assert seen[0][:50] != seen[0][50:]  # a new shuffle each epoch
 
 
+@pytest.mark.slow  # --nproc 2 and a signal to the process group
 def test_ctrl_c_stops_every_process_and_keeps_the_checkpoint(tmp_path):
     args = ("train", "--data", "ring", "--data-opt", "n=1000", "--steps", "100000", "--ckpt-every", "50", "--device", "cpu")
     env = {**os.environ, **ONE_THREAD, "COLUMNS": "200", "NO_COLOR": "1"}
@@ -441,6 +453,7 @@ def test_the_first_noted_failure_is_reported(tmp_path, monkeypatch):
     assert str(first_failure({2: killed})) == "rank 2 failed (killed by SIGTERM); every process of the run was stopped"
 
 
+@pytest.mark.slow  # --nproc 2: real processes
 def test_a_conditional_run_on_two_processes_shards_labels_with_their_images_and_resumes_exactly(tmp_path):
     """--conditional under DDP on gloo: each rank's shard carries its labels, and a resumed run matches a straight one."""
     base = ("--gen", "test-cond", "--data", "test-labelled-square", "--conditional", "--batch-size", "16", "--device", "cpu")

@@ -112,6 +112,7 @@ while True:  # self-checking payloads: sha256 of the body, then 2 MiB of one byt
 """
 
 
+@pytest.mark.slow  # kill -9 of real writers, 30 times
 def test_atomic_write_killed_at_random_moments_leaves_the_old_file_or_the_new(tmp_path):
     target, rng, torn_writes = tmp_path / "file.bin", random.Random(), 0
     for _ in range(30):
@@ -130,6 +131,7 @@ def test_atomic_write_killed_at_random_moments_leaves_the_old_file_or_the_new(tm
     assert torn_writes, "no kill landed mid-write: the test proved nothing"  # the writer spends most of its time there
 
 
+@pytest.mark.slow  # kill -9 of real training processes
 def test_sigkill_at_random_moments_never_leaves_an_unreadable_checkpoint(tmp_path):
     """Kill a run many times, resuming it each time (the lock of a killed run never blocks); every
     checkpoint left behind loads, and the run that finally completes equals one that was never killed."""

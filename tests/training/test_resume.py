@@ -16,10 +16,10 @@ from gantool.training.run import train
 from tests.conftest import assert_same_run, run_cli
 
 RING = {"data": "ring", "data_opt": {"n": 500}, "batch_size": 32, "device": "cpu", "log_every": 7}
+DEEP = {**RING, "gen": "mlp-deep", "gen_opt": {"widths": "16,16"}, "disc_opt": {"widths": "16,8"}}  # BatchNorm and dropout
 CASES = {
-    "batchnorm-dropout": {**RING, "gen": "mlp-deep", "ema": 0},
-    "batchnorm-dropout-k2": {**RING, "gen": "mlp-deep", "gen_opt": {"widths": "16,16"}, "disc_opt": {"widths": "16,8"}, "d_steps": 2},
-    "ema-and-eval-every": {**RING, "gen": "mlp-deep", "ema": 0.9, "eval_every": 10, "eval_n": 200},
+    "batchnorm-dropout-k2": {**DEEP, "d_steps": 2, "ema": 0},
+    "ema-and-eval-every": {**DEEP, "ema": 0.9, "eval_every": 10, "eval_n": 200},
     "conditional-acgan": {
         "data": "digits",
         "conditional": True,
@@ -31,9 +31,10 @@ CASES = {
         "ema": 0.9,
         "ckpt_every": 5,
     },
-    "reused-fakes": {**RING, "gen": "mlp-deep", "reuse_fakes": True},
+    "reused-fakes": {**DEEP, "reuse_fakes": True},
 }
 STEPS = {"conditional-acgan": 12}  # 30 steps elsewhere
+EVALUATES_AT_ITS_END = {"ema-and-eval-every"}  # the first half also evaluates at step 15: metrics.jsonl gains that row
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -44,7 +45,7 @@ def test_a_resumed_run_equals_the_straight_one(tmp_path, case):
     train(resolve_config({"steps": steps}, resume=half), resume=half)
     steps_logged = [json.loads(line)["step"] for line in (half / "metrics.jsonl").read_text().splitlines()]
     assert steps_logged == list(range(1, steps + 1))
-    assert_same_run(straight, half)
+    assert_same_run(straight, half, metrics=case not in EVALUATES_AT_ITS_END)
 
 
 def test_a_run_resumed_through_the_command_line_equals_the_straight_one(tmp_path):

@@ -176,6 +176,7 @@ def test_a_generator_that_breaks_the_contract_is_named():
         check_shapes(G, D, build_config({"latent_dim": 8}), (2,), torch.device("cpu"))
 
 
+@pytest.mark.slow  # torch.compile
 def test_amp_and_compile_train_and_save_plain_weights(tmp_path):
     """--amp bf16 and --compile change how steps run, not what a run holds: weights stay float32 under their own names."""
     run = quick(tmp_path, steps=12, amp="bf16", compile=True, gen="mlp-bn")
