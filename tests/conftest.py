@@ -114,6 +114,14 @@ def make_distribution(site: Path, name: str, module: str, source: str, version: 
     (info / "entry_points.txt").write_text(f"[gantool]\n{ep_name or module} = {module}\n")
 
 
+def by_tier(fast: int, full: int) -> int:
+    """How many examples a hypothesis test draws: a fixed few in the fast tier (derandomized), many random ones
+    with ``--full`` (the profiles are in the root conftest.py)."""
+    from hypothesis import settings
+
+    return full if settings.get_current_profile_name() == "full" else fast
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     return tmp_path / "site"

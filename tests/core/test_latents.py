@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from gantool.core import latents
 from gantool.core.errors import GantoolError
 from gantool.core.runmeta import ModelInfo
+from tests.conftest import by_tier
 
 
 def test_draw_follows_the_prior_and_the_seed():
@@ -25,7 +26,7 @@ def test_draw_follows_the_prior_and_the_seed():
 
 
 @given(count=st.integers(1, 4), steps=st.integers(2, 9), dim=st.integers(1, 16), seed=st.integers(0, 2**32 - 1))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=by_tier(40, 400))
 def test_walks_start_and_end_at_random_latents(count, steps, dim, seed):
     for prior in ("normal", "uniform"):
         walk = latents.walks(count, steps, dim, prior, seed)

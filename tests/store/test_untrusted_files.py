@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from safetensors.torch import save as save_safetensors
@@ -33,7 +33,7 @@ from gantool.store import tensors as ckpt
 from gantool.store.checkpoint import CHECKPOINT
 from gantool.training.config import FIELDS, build_config, read_toml, resolve_config
 from gantool.training.run import train
-from tests.conftest import run_cli
+from tests.conftest import by_tier, run_cli
 
 GANTOOL_SOURCE = Path(gantool.__file__).parent
 # Every loader of an untrusted file: a new one goes here, and gets the pickles and the fuzzing below.
@@ -42,7 +42,7 @@ LOADERS = {
     "load_tensors": ckpt.load_tensors,
     "onnx": lambda path: OnnxGenerator(path, device="cpu"),  # gantool sample's model, whatever its name
 }
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=by_tier(30, 400))  # deadlines and health checks: the tier's profile (conftest.py)
 
 
 def quiet() -> Console:
@@ -358,7 +358,7 @@ def test_the_undamaged_base_run_resumes(base_run, tmp_path):
     resume(tmp_path / "run")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=by_tier(15, 150))  # each example resumes a run
 @given(changes=mutations)
 def test_resume_from_a_damaged_checkpoint_trains_or_says_why(base_run, changes):
     tensors, meta = ckpt.load_tensors(base_run / CHECKPOINT)
