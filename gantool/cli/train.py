@@ -7,19 +7,18 @@ The command itself is a thin layer over gantool.training: pre-flight checks, the
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import sys
-import typing
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from gantool.cli.console import err
+from gantool.cli.options import flag_parameters
 from gantool.core.errors import GantoolError
-from gantool.core.options import parse_options
-from gantool.training.config import OPTION_TABLES, TrainConfig, flag, resolve_config
+from gantool.core.options import flag, parse_options
+from gantool.training.config import OPTION_TABLES, TrainConfig, resolve_config
 from gantool.training.preflight import preflight, resume_folder
 
 # Flags of the command that are not settings: where the run goes, and how it is started.
@@ -35,24 +34,9 @@ RUN_FLAGS: dict[str, tuple[Any, Any]] = {
 RUN_DEFAULTS = {"run_dir": None, "config": None, "resume": None, "nproc": 1}
 
 
-def setting_parameter(f: dataclasses.Field[Any], hint: Any) -> inspect.Parameter:
-    """The command-line flag of one setting: same name, default and help."""
-    default = None if f.default is dataclasses.MISSING else f.default
-    help_text = f.metadata["help"]
-    if f.name in OPTION_TABLES or hint == (list[str] | None):  # repeatable: KEY=VALUE options, metric names
-        annotation: Any = Annotated[list[str] | None, typer.Option(flag(f.name), metavar=f.metadata.get("metavar"), help=help_text)]
-        default = None
-    elif hint is bool:
-        annotation = Annotated[bool, typer.Option(f"{flag(f.name)}/--no-{flag(f.name)[2:]}", help=help_text)]
-    else:
-        annotation = Annotated[hint, typer.Option(flag(f.name), help=help_text)]
-    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-
 def parameters() -> list[inspect.Parameter]:
-    hints = typing.get_type_hints(TrainConfig)
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
-    params += [setting_parameter(f, hints[f.name]) for f in dataclasses.fields(TrainConfig)]
+    params += flag_parameters(TrainConfig)
     for name, (hint, option) in RUN_FLAGS.items():
         params.append(
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=RUN_DEFAULTS[name], annotation=Annotated[hint, option])

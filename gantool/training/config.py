@@ -2,24 +2,24 @@
 
 ``gantool train``'s flags are made from these declarations (gantool.cli.train), TOML files
 are checked against them, and ``validate`` runs every check, so a new setting is one
-``option(...)`` line here plus its use in the loop. Precedence: defaults, then a resumed
+``option(...)`` line here (gantool.core.options) plus its use in the loop. Precedence: defaults, then a resumed
 run's config, then a TOML file, then flags typed on the command line.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gantool.core import checks
 from gantool.core.devices import DEVICE_HELP
 from gantool.core.errors import GantoolError
 from gantool.core.latents import PRIORS
-from gantool.core.options import Scalar
+from gantool.core.options import Scalar, option, validate
 from gantool.store.runs import CONFIG, recorded_recipe
 from gantool.store.toml import read_toml as read_toml_file
-from gantool.training import checks
 
 OPTION_TABLES = ("gen_opt", "disc_opt", "loss_opt", "data_opt")
 
@@ -27,14 +27,6 @@ OPTION_TABLES = ("gen_opt", "disc_opt", "loss_opt", "data_opt")
 DEFAULT_STEPS = 10_000
 # torch seeds are unsigned 64-bit and the loop seeds three generators from seed + 1 .. seed + 3.
 MAX_SEED = 2**63 - 1
-
-
-def option(default: Any, help: str, check: checks.Check | None = None, *, metavar: str | None = None) -> Any:
-    """A setting: its default, the help ``gantool train --help`` shows, and the check ``validate`` runs."""
-    meta = {"help": help, "check": check, "metavar": metavar}
-    if isinstance(default, dict | list):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
-    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -109,11 +101,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Run every setting's check (a TOML file can hold anything): a one-line error that says what would work."""
-        for f in dataclasses.fields(self):
-            check = f.metadata.get("check")
-            value = getattr(self, f.name)
-            if check is not None and not (value is None and f.default is None):
-                check(flag(f.name), value)
+        validate(self)
         if self.steps is not None and self.epochs is not None:
             raise GantoolError("give --steps or --epochs, not both")
 
@@ -122,11 +110,6 @@ class TrainConfig:
 
 
 FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-def flag(name: str) -> str:
-    """The command-line flag of a setting."""
-    return "--" + name.replace("_", "-")
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

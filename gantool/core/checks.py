@@ -1,4 +1,5 @@
-"""The checks a training setting can declare: each takes the setting's flag and value and raises a one-line error."""
+"""The checks a setting can declare (``option(..., check)``, gantool.core.options): each takes the setting's flag and
+value and raises a one-line error."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ def whole_number(low: int, high: int) -> Check:
     def check(flag: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise GantoolError(f"{flag} must be a whole number from {low} to {high}, got {value!r}")
+
+    return check
+
+
+def at_least(least: int) -> Check:
+    """A whole number of at least ``least``: a count, a batch size, a seed."""
+
+    def check(flag: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise GantoolError(f"{flag} must be a whole number of at least {least}, got {value!r}")
 
     return check
 
