@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gantool.cli.console import err, out
-from gantool.cli.inference import EMA_HELP
+from gantool.inference.loading import EMA_HELP
 from gantool.training.preflight import need_torch
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gantool.core.errors import GantoolError
+from gantool.core.options import check_values
 from gantool.core.runmeta import ModelInfo
 from gantool.inference import zoo
-from gantool.inference.sampling import DEFAULT_BATCH, generate, open_generator
+from gantool.inference.sample_options import DEFAULT_BATCH, SampleOptions
+from gantool.inference.sampling import generate, open_generator
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,9 +57,7 @@ class Sampler:
         labels are drawn uniformly). ``truncation``: psi in (0, 1] for the normal prior. ``return_labels``:
         also return the labels used (None for an unconditional generator).
         """
-        for name, value, least in (("n", n, 1), ("batch_size", batch_size, 1), ("seed", seed, 0)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
-                raise GantoolError(f"{name} must be a whole number of at least {least}, got {value!r}")
+        check_values(SampleOptions, {"n": n, "batch_size": batch_size, "seed": seed}, by_name=True)  # as gantool sample's
         seed = secrets.randbelow(2**32) if seed is None else seed
         samples, choice, _ = generate(self.generator, n, seed, label=label_spec(label), truncation=truncation, batch_size=batch_size)
         if return_labels:

@@ -23,6 +23,7 @@ WEIGHTS = "G.safetensors"
 EMA_WEIGHTS = "G_ema.safetensors"  # averaged weights, same metadata as G.safetensors (written by train unless --ema 0)
 REFERENCE_COUNT = 1000
 RUN_REMEDY = "point at a run folder written by 'gantool train'"
+EMA_HELP = "Use the run's weight average (G_ema.safetensors) when it has one; --no-ema takes the raw G."
 
 
 def generator_file(run_dir: Path, ema: bool | None = None) -> Path:

@@ -2,11 +2,12 @@
 
 The ONNX path imports onnxruntime, numpy and Pillow, never torch or onnx:
 ``pip install gantool`` alone is a working sampler. Even numpy waits inside the
-functions, since the CLI imports this module for its defaults.
+functions. The options are declared in gantool.inference.sample_options.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import secrets
 from dataclasses import dataclass
@@ -14,19 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gantool.core.errors import GantoolError
-from gantool.core.paths import check_writable
+from gantool.core.options import keywords
 from gantool.core.runmeta import ModelInfo
 from gantool.inference import zoo
+from gantool.inference.sample_options import DEFAULT_BATCH, DEFAULT_COUNT, RUNTIMES, SampleOptions
 
 if TYPE_CHECKING:
     import numpy as np
 
     from gantool.inference.labels import LabelChoice
-
-RUNTIMES = ("onnx", "torch")
-FORMATS = (".png", ".npy")
-DEFAULT_COUNT = 64
-DEFAULT_BATCH = 256
 
 
 @dataclass
@@ -83,52 +80,38 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
     raise GantoolError(f"--runtime must be {' or '.join(RUNTIMES)}, got {runtime!r}")
 
 
-def sample(
-    n: int = DEFAULT_COUNT,
-    *,
-    runtime: str = "onnx",
-    model: str | Path | None = None,
-    out: str | Path = "samples.png",
-    seed: int | None = None,
-    device: str = "auto",
-    batch_size: int = DEFAULT_BATCH,
-    interpolate: int | None = None,
-    ema: bool | None = None,
-    label: str | None = None,
-    truncation: float | None = None,
-) -> SampleResult:
+def sample(n: int = DEFAULT_COUNT, **options: Any) -> SampleResult:
     """Draw ``n`` samples (or walks of ``interpolate`` steps covering at least ``n``) and write them to ``out``.
 
-    A conditional generator samples the classes ``label`` names (see gantool.inference.labels), or
-    uniformly drawn ones; its labels are written beside ``out``. ``truncation`` (psi in (0, 1], normal prior):
-    latent entries beyond psi standard deviations are drawn again (see gantool.core.latents.draw).
+    ``options`` are ``gantool sample``'s, by name (``runtime``, ``model``, ``out``, ``seed``, ``device``, ...; see
+    ``SampleOptions``), checked as the command line's are. A conditional generator samples the classes ``label``
+    names (see gantool.inference.labels), or uniformly drawn ones; its labels are written beside ``out``.
+    ``truncation`` (psi in (0, 1], normal prior): latent entries beyond psi standard deviations are drawn again
+    (see gantool.core.latents.draw).
     """
-    from gantool.core.devices import check_device
-    from gantool.core.latents import check_truncation
     from gantool.inference.labels import write_labels
 
-    out = Path(out)
-    for flag, value, least in (("-n", n, 1), ("--batch-size", batch_size, 1), ("--interpolate", interpolate, 2), ("--seed", seed, 0)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
-            raise GantoolError(f"{flag} must be a whole number of at least {least}, got {value!r}")
-    if out.suffix.lower() not in FORMATS:
-        raise GantoolError(f"--out {out} must end in .png (a picture) or .npy (the raw array)")
-    check_writable(out, "--out")
-    check_device(device)
-    if truncation is not None:  # its range, before a model is opened; the model's prior is checked once it is
-        check_truncation(truncation, "normal")
-
-    generator = open_generator(runtime, model, device, ema)
+    opts = SampleOptions(n, **options)
+    opts.validate()
+    out = Path(opts.out)
+    generator = open_generator(opts.runtime, opts.model, opts.device, opts.ema)
     info: ModelInfo = generator.info
-    seed = secrets.randbelow(2**32) if seed is None else seed
+    seed = secrets.randbelow(2**32) if opts.seed is None else opts.seed
     samples, choice, columns = generate(
-        generator, n, seed, label=label, truncation=truncation, batch_size=batch_size, interpolate=interpolate
+        generator, n, seed, label=opts.label, truncation=opts.truncation, batch_size=opts.batch_size, interpolate=opts.interpolate
     )
     write(samples, out, info, columns=columns)
     if choice is None or info.classes is None:
         return SampleResult(out, samples, seed, generator.where, info)
     labels_path = write_labels(choice.labels, out, info.classes)
     return SampleResult(out, samples, seed, generator.where, info, choice.labels, labels_path)
+
+
+# help() and editors show every option by name, with its type and default, as if spelled out above.
+_n, *_options = keywords(SampleOptions)
+sample.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [_n.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD), *_options], return_annotation=SampleResult
+)
 
 
 def generate(

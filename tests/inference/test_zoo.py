@@ -135,7 +135,7 @@ def test_models_table_without_errors_has_no_error_column():
     """A table of healthy models leaves the error column out; a conditional model shows its classes."""
     from rich.console import Console
 
-    from gantool.cli.inference import models_table
+    from gantool.evaluation.zoo_table import models_table
 
     row = {
         "name": "digits-cond",

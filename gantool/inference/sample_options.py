@@ -1,0 +1,79 @@
+"""``gantool sample``'s options, each declared once here with its default, its help and its check.
+
+The command's flags (gantool.cli.inference), the keywords of ``gantool.sample`` (gantool.inference.sampling)
+and the checks of ``gantool.load(...).sample`` (gantool.inference.api) are made from these declarations, so
+the three take and refuse the same values. Neither torch nor numpy: the CLI imports this module for its flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gantool.core import checks
+from gantool.core.devices import DEVICE_HELP
+from gantool.core.errors import GantoolError
+from gantool.core.latents import check_truncation
+from gantool.core.options import option, validate
+from gantool.core.paths import check_writable
+from gantool.inference.loading import EMA_HELP
+
+RUNTIMES = ("onnx", "torch")
+FORMATS = (".png", ".npy")
+DEFAULT_COUNT = 64
+DEFAULT_BATCH = 256
+# Checked first, as they always were: the numbers, then --out, --device and --truncation in declaration order.
+NUMBERS = ("n", "batch_size", "interpolate", "seed")
+
+
+def output_file(flag: str, value: Any) -> None:
+    """A picture or an array, in a folder that can be written, refused before any work."""
+    path = Path(value)
+    if path.suffix.lower() not in FORMATS:
+        raise GantoolError(f"{flag} {path} must end in .png (a picture) or .npy (the raw array)")
+    check_writable(path, flag)
+
+
+def truncation_range(flag: str, value: Any) -> None:
+    """Its range, before a model is opened; the model's prior is checked once it is (gantool.inference.sampling.generate)."""
+    check_truncation(value, "normal")
+
+
+@dataclass
+class SampleOptions:
+    n: int = option(
+        DEFAULT_COUNT, "How many samples (--interpolate rounds up to whole walks).", checks.at_least(1), flags=("-n", "--count")
+    )
+    runtime: str = option("onnx", "onnx (needs only onnxruntime) or torch (needs the training extra).")
+    model: Path | None = option(
+        None,
+        "An .onnx file or an installed model's name (see 'gantool models') for onnx, a run folder for torch (default: runs/latest's).",
+        show_default=False,
+    )
+    out: Path = option(Path("samples.png"), "Output: .png for a picture, .npy for the raw (N, *data_shape) float32 array.", output_file)
+    seed: int | None = option(None, "Seed for the latents; the same seed gives the same samples in both runtimes.", checks.at_least(0))
+    device: str = option("auto", f"{DEVICE_HELP}.", checks.device)
+    batch_size: int = option(DEFAULT_BATCH, "Latents per forward pass.", checks.at_least(1))
+    interpolate: int | None = option(
+        None, "Walk between random latents in K steps: one walk per row.", checks.at_least(2), metavar="K", show_default=False
+    )
+    ema: bool | None = option(None, f"With --runtime torch: {EMA_HELP}", show_default=False)
+    label: str | None = option(
+        None,
+        "A conditional model's class: a number or name, several (3,5: a row each), or all (a row per class). "
+        "Without it labels are drawn uniformly; they are written beside --out.",
+        show_default=False,
+    )
+    truncation: float | None = option(
+        None,
+        "Truncation trick for the normal prior: latent entries beyond PSI standard deviations are drawn again "
+        "(0 < PSI <= 1; lower: more typical, less varied samples).",
+        truncation_range,
+        metavar="PSI",
+        show_default=False,
+    )
+
+    def validate(self) -> None:
+        """Every option's check, before a model is opened: a one-line error naming the flag."""
+        validate(self, first=NUMBERS)
