@@ -9,14 +9,27 @@ The layers underneath, top to bottom: cli, training, evaluation, inference, plug
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gantool.core.errors import GantoolError
 from gantool.core.version import __version__
 from gantool.plugins.data import Data, Modes
 from gantool.plugins.hookspecs import hookimpl
 
-# name -> module that defines it, imported when the name is first used
+if TYPE_CHECKING:  # what mypy and editors see: the real signatures; at run time each loads on first use (_LAZY)
+    from gantool.evaluation.context import EvalContext as EvalContext
+    from gantool.evaluation.runner import evaluate as evaluate
+    from gantool.evaluation.runner import evaluate_path as evaluate_path
+    from gantool.inference.api import load as load
+    from gantool.inference.export import export_onnx as export_onnx
+    from gantool.inference.sampling import sample as sample
+    from gantool.plugins.registry import Registry as Registry
+    from gantool.plugins.registry import get_registry as get_registry
+    from gantool.training.config import TrainConfig as TrainConfig
+    from gantool.training.config import resolve_config as resolve_config
+    from gantool.training.run import train as train
+
+# name -> module that defines it, imported when the name is first used (the same names as above)
 _LAZY = {
     "train": "gantool.training.run",
     "TrainConfig": "gantool.training.config",
