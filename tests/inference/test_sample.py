@@ -22,7 +22,7 @@ from gantool.core import devices as gpu
 from gantool.core import latents
 from gantool.inference.onnx_runtime import OnnxGenerator
 from gantool.inference.sampling import sample
-from tests.conftest import run_cli
+from tests.conftest import run_cli, spawn_cli
 
 TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
 HANDMADE_META = {"format": "gantool", "kind": "generator", "latent_dim": "4", "latent": "normal", "data_shape": "[4]"}
@@ -159,10 +159,10 @@ def test_onnx_sampling_imports_no_torch_and_works_without_it(ring_export, tmp_pa
     (site / "sitecustomize.py").write_text(textwrap.dedent(BLOCK_TRAINING_EXTRA))
     absent = {"PYTHONPATH": str(site)}
     args = ("sample", "--model", str(ring_export.onnx), "--seed", "5", "--out")
-    one_line(run_cli(*args, str(tmp_path / "light.npy"), env=absent))
+    one_line(spawn_cli(*args, str(tmp_path / "light.npy"), env=absent))  # a process: sitecustomize hides torch
     one_line(run_cli(*args, str(tmp_path / "full.npy")))
     np.testing.assert_array_equal(np.load(tmp_path / "light.npy"), np.load(tmp_path / "full.npy"))
-    info = run_cli("info", env=absent)
+    info = spawn_cli("info", env=absent)
     assert info.returncode == 0, info.stderr
     assert re.search(r"^torch\s+not installed: ONNX sampling works without it", info.stdout, re.M), info.stdout
     assert re.search(r"^onnxruntime\s+\d", info.stdout, re.M)
@@ -171,7 +171,7 @@ def test_onnx_sampling_imports_no_torch_and_works_without_it(ring_export, tmp_pa
         (("sample", "--runtime", "torch"), torch_runtime),
         (("export",), 'torch is not installed; exporting needs the training extra: pip install "gantool[train]"'),
     ):
-        proc = run_cli(*command, cwd=ring_export.home, env=absent)
+        proc = spawn_cli(*command, cwd=ring_export.home, env=absent)
         assert proc.returncode == 2 and proc.stderr.strip() == f"error: {message}", proc.stderr
 
 
