@@ -28,3 +28,9 @@ def first_line(exc: BaseException) -> str:
                 text = text[i + 1 :].strip()
                 break
     return text[:400]
+
+
+def shown(text: str) -> str:
+    """A name read from a file or a command line, fit for a one-line message: as it is when it prints
+    on one line, else its repr (which escapes newlines and every other unprintable character)."""
+    return text if text.isprintable() else repr(text)

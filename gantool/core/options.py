@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from gantool.core.errors import GantoolError
+from gantool.core.errors import GantoolError, shown
 
 if TYPE_CHECKING:
     from gantool.core.checks import Check
@@ -125,7 +125,7 @@ def check_options(factory: Callable[..., Any], options: dict[str, Any], what: st
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         takes = ", ".join(accepted) if accepted else "no options"
-        raise GantoolError(f"{what} does not accept option {', '.join(unknown)}; it takes: {takes}")
+        raise GantoolError(f"{what} does not accept option {', '.join(map(shown, unknown))}; it takes: {takes}")
 
 
 def accepts(factory: Callable[..., Any], name: str) -> bool:

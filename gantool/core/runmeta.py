@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gantool.core.errors import GantoolError
+from gantool.core.errors import GantoolError, shown
 
 FORMAT = "gantool"
 PRIORS = ("normal", "uniform")
@@ -49,7 +49,7 @@ class ModelInfo:
         if meta.get("format") != FORMAT:
             raise GantoolError(f"{source} carries no gantool metadata: {remedy}")
         if meta.get("kind", "generator") != "generator":
-            raise GantoolError(f"{source} holds a {meta['kind']}, not a generator: {remedy}")
+            raise GantoolError(f"{source} holds a {shown(meta['kind'])}, not a generator: {remedy}")
 
         def bad(key: str, problem: str) -> GantoolError:
             return GantoolError(f"{source} has malformed gantool metadata ({key} {problem}): {remedy}")
@@ -91,7 +91,8 @@ class ModelInfo:
         if classes is not None and not (isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) for c in classes)):
             raise bad("classes", f"must be a list of at least two class names, got {classes!r}")
         reference = value("reference", []) or None
-        if reference is not None and not all(isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in reference):
+        points = isinstance(reference, list) and all(isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in reference)
+        if reference is not None and not points:
             raise bad("reference", "must be a list of [x, y] points")
         return cls(
             latent_dim=latent_dim,

@@ -65,8 +65,8 @@ def load_generator_file(path: Path, device: Any = "cpu") -> tuple[torch.nn.Modul
     info = ModelInfo.from_metadata(meta, str(path), RUN_REMEDY)
     if not info.component:
         raise GantoolError(f"{path} does not name its generator component: {RUN_REMEDY}")
-    extra = {"num_classes": len(info.classes)} if info.classes is not None else {}
-    G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **info.options, **extra)
+    extra = {"num_classes": len(info.classes)} if info.classes is not None else {}  # the class list decides, whatever options says
+    G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **{**info.options, **extra})
     ckpt.load_state(G, tensors, str(path))
     G.eval().requires_grad_(False)
     return G.to(device), info
@@ -109,7 +109,7 @@ def load_discriminator(run_dir: Path) -> torch.nn.Module | None:
     tensors, meta = ckpt.load_tensors(file)
     info = DiscriminatorInfo.from_metadata(meta, str(file))
     extra = {"num_classes": info.num_classes} if info.num_classes else {}
-    D = get_registry().create("discriminator", info.component, info.data_shape, **info.options, **extra)
+    D = get_registry().create("discriminator", info.component, info.data_shape, **{**info.options, **extra})
     ckpt.load_state(D, tensors, str(file))
     return D.eval()
 

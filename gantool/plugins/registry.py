@@ -145,8 +145,12 @@ class Registry:
         check_options(component.factory, options, f"{kind} {name!r}", skip=POSITIONAL.get(kind, 0))
         return component
 
-    def create(self, kind: str, name: str, *args: Any, **options: Any) -> Any:
-        """Build a component, turning a rejected option, or a factory that fails, into a one-line error."""
+    def create(self, kind: str, name: str, /, *args: Any, **options: Any) -> Any:
+        """Build a component, turning a rejected option, or a factory that fails, into a one-line error.
+
+        ``kind`` and ``name`` are positional-only, so options named ``kind`` or ``name`` (from a file, say)
+        reach the factory's check like any other option instead of clashing with them.
+        """
         component = self.check(kind, name, options)
         what = f"{kind} {name!r}"
         try:
@@ -154,7 +158,7 @@ class Registry:
         except GantoolError:
             raise
         except (TypeError, ValueError) as exc:
-            raise GantoolError(f"{what} rejected its options {options}: {exc}") from exc
+            raise GantoolError(f"{what} rejected its options {options}: {first_line(exc)}") from exc
         except Exception as exc:  # a plugin's own bug, or no memory for the sizes asked for
             raise GantoolError(
                 f"{what} (from {component.plugin}) could not be built: {type(exc).__name__}: {first_line(exc)}; "

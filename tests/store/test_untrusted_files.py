@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from safetensors.torch import save as save_safetensors
@@ -243,13 +243,27 @@ def test_every_truncation_of_a_checkpoint_is_refused(base_run, cut):
             ckpt.load_tensors(path)
 
 
+# The keys ModelInfo checks, and one it ignores.
+GENERATOR_KEYS = ["format", "kind", "component", "options", "latent_dim", "latent", "data_shape", "output_range", "step", "ema"]
+GENERATOR_KEYS += ["classes", "reference", "other"]
+
+
 @FUZZ
 @given(
     metadata=st.dictionaries(
-        st.sampled_from(["format", "kind", "component", "options", "latent_dim", "latent", "data_shape", "output_range", "step", "other"]),
+        st.sampled_from(GENERATOR_KEYS),
         json_values.map(json.dumps) | st.text(max_size=8),
     )
 )
+# Found by a longer, targeted fuzzing of load_generator; each gave a multi-line GantoolError or another exception:
+@example(metadata={"latent_dim": json.dumps(2**63)})  # torch's overflow error carries its C++ stack trace
+@example(metadata={"data_shape": json.dumps([2**64])})
+@example(metadata={"options": json.dumps({"hidden": 8, "num_classes": 2**70})})
+@example(metadata={"options": json.dumps({"\n": 0})})  # an option name printed as it is
+@example(metadata={"kind": "\n"})
+@example(metadata={"reference": "true"})  # a reference that is not a list: a TypeError
+@example(metadata={"options": json.dumps({"kind": 0})})  # clashed with Registry.create's own argument: a TypeError
+@example(metadata={"options": json.dumps({"num_classes": 3}), "classes": json.dumps(["a", "b"])})  # passed twice: a TypeError
 def test_generator_weights_with_nonsense_metadata(base_run, metadata):
     """G.safetensors whose metadata lies (the torch sampler builds a network from it): a generator or a clear error."""
     tensors, real = ckpt.load_tensors(base_run / "G.safetensors")
