@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,22 +232,22 @@ class Provenance:
         return meta
 
 
-HEADLINE_DIGITS = 4  # significant digits kept of each eval figure: what the eval table shows
-
-
-def eval_headline(report: Mapping[str, Any]) -> dict[str, Any] | None:
+def eval_headline(report: Mapping[str, Any], digits: Callable[[str], int]) -> dict[str, Any] | None:
     """The compact part of an eval.json worth carrying in a model file: its step, n and seed, every scalar
-    figure (to 4 significant digits; lists such as per-class shares are left out) and its truncation rows."""
+    figure (to ``digits(name)`` significant digits, which the metric that returns it declares; lists such as
+    per-class shares are left out) and its truncation rows."""
     figures = report.get("figures")
     if not isinstance(figures, Mapping):
         return None
     headline: dict[str, Any] = {k: report[k] for k in ("step", "n", "seed") if _whole(report.get(k))}
-    headline["figures"] = {k: _round(v) for k, v in figures.items() if _number(v)}
+    headline["figures"] = {k: _round(v, digits(k)) for k, v in figures.items() if _number(v)}
     rows = report.get("truncation")
     if isinstance(rows, list) and all(isinstance(r, Mapping) for r in rows):
-        headline["truncation"] = [{k: _round(v) if _number(v) else v for k, v in r.items() if v is None or _number(v)} for r in rows]
+        headline["truncation"] = [
+            {k: _round(v, digits(k)) if _number(v) else v for k, v in r.items() if v is None or _number(v)} for r in rows
+        ]
     return headline
 
 
-def _round(v: int | float) -> int | float:
-    return v if isinstance(v, int) else float(f"{v:.{HEADLINE_DIGITS}g}")
+def _round(v: int | float, digits: int) -> int | float:
+    return v if isinstance(v, int) else float(f"{v:.{digits}g}")

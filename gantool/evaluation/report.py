@@ -6,31 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-# What each built-in figure means, for the table.
-DESCRIPTIONS = {
-    "fid": "Fréchet distance to the reference digits in classifier features (lower is better)",
-    "inception_score": "Inception-style score from classifier posteriors (higher is better, at most 10)",
-    "inception_score_real": "the same score for the reference digits",
-    "precision": "share of samples inside the real data's k-NN balls",
-    "recall": "share of real data inside the samples' k-NN balls",
-    "density": "real k-NN balls holding a sample, on average, over k (about 1 when alike)",
-    "coverage": "share of real points whose ball holds a sample",
-    "classes_present": "digits with at least a tenth of their fair share",
-    "classes_missing": "digits the generator leaves out",
-    "class_shares": "share of samples per digit, 0 to 9",
-    "d_accuracy_real": "D calls held-out real data real",
-    "d_accuracy_fake": "D calls fresh samples fake",
-    "d_real_held_out": "the real data above was not trained on",
-    "modes_captured": "modes nearest to at least one high-quality sample",
-    "modes_total": "modes of the mixture",
-    "high_quality": "samples within 3 standard deviations of a mode",
-    "reverse_kl": "KL(sample mode histogram || true one) (lower is better)",
-    "class_accuracy": "conditional: share of samples the classifier puts in the class asked for",
-    "class_accuracy_per_class": "the same, per class asked for, 0 to 9",
-    "intra_fid": "conditional: mean over classes of the Fréchet distance to that class's real digits (lower is better)",
-    "intra_fid_per_class": "the same, per class, 0 to 9",
-    "classifier_accuracy": "the classifier's accuracy on held-out digits",
-}
+from gantool.evaluation.classifier import ACCURACY
+from gantool.plugins.figures import DIGITS, Figure, declared, lookup
 
 # The headline figures, in the order the training log shows them.
 SUMMARY = (
@@ -71,12 +48,17 @@ def write_report(report: dict[str, Any], out: str | Path) -> Path:
     return path
 
 
-def format_value(value: Any) -> str:
-    """A figure as the table and the log show it: 4 significant digits, yes/no, "-" for undefined."""
+def figures_known() -> dict[str, Figure]:
+    """What each figure is, as the metrics declare it, with the classifier's accuracy that every image evaluation adds."""
+    return {**declared(), ACCURACY.name: ACCURACY}
+
+
+def format_value(value: Any, digits: int = DIGITS) -> str:
+    """A figure as the table and the log show it: its significant digits (4 unless declared), yes/no, "-" for undefined."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, list):
         return " ".join(f"{v:.2f}" if isinstance(v, float) else format_value(v) for v in value) or "-"
     return "-" if value is None else str(value)
@@ -108,9 +90,11 @@ def table(report: dict[str, Any]) -> Any:
     t.add_column("figure")
     t.add_column("value", justify="right")
     t.add_column("meaning", overflow="fold")
+    known = figures_known()
     for key, value in figures.items():
         if key != "metrics":
-            t.add_row(key, format_value(value), DESCRIPTIONS.get(key, ""))
+            figure = lookup(key, known)
+            t.add_row(key, format_value(value, figure.digits), figure.meaning)
     if "classifier" in report:
         c = report["classifier"]
         trained = f"{c['trained_on']} (v{c['version']}, test accuracy {c['test_accuracy']:.2%})"
@@ -124,16 +108,18 @@ def truncation_table(report: dict[str, Any]) -> Any:
 
     rows = report["truncation"]
     keys = [k for k in dict.fromkeys(k for row in rows for k in row) if k != "psi"]
+    known = figures_known()
     t = Table(title=f"truncation: {report['n']:,} samples per psi, latent entries beyond psi standard deviations drawn again")
     t.add_column("psi", justify="right")
     for key in keys:
         t.add_column(key, justify="right")
     for row in rows:
-        t.add_row("none" if row["psi"] is None else f"{row['psi']:.2f}", *(format_value(row.get(k)) for k in keys))
+        t.add_row("none" if row["psi"] is None else f"{row['psi']:.2f}", *(format_value(row.get(k), lookup(k, known).digits) for k in keys))
     t.caption = "each row: the figures for samples from latents truncated at psi ('none' = untruncated)"
     return t
 
 
 def summary(figures: dict[str, Any]) -> str:
     """The headline figures on one line, for the training log."""
-    return "  ".join(f"{k} {format_value(figures[k])}" for k in SUMMARY if k in figures) or "(no figures)"
+    known = figures_known()
+    return "  ".join(f"{k} {format_value(figures[k], lookup(k, known).digits)}" for k in SUMMARY if k in figures) or "(no figures)"

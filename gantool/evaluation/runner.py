@@ -1,7 +1,8 @@
 """``gantool eval``: run the evaluator plugins that apply to a generator and collect their figures.
 
 ``EvalContext`` (``gantool.evaluation.context``) hands evaluators what they need; the report
-(eval.json, the table, the log line) is ``gantool.evaluation.report``.
+(eval.json, the table, the log line) is ``gantool.evaluation.report``. Training's ``--eval-every`` calls
+``evaluate`` too, from ``gantool.training.periodic.Evaluations``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gantool.core.errors import GantoolError
-from gantool.evaluation.classifier import mnist_root_in
+from gantool.evaluation.classifier import ACCURACY, mnist_root_in
 from gantool.evaluation.context import EvalContext
 
 POINTS_N = 2500  # 2-D sets: the PacGAN paper's sample count
@@ -65,7 +66,7 @@ def evaluate(ctx: EvalContext, metrics: list[str] | None = None) -> dict[str, An
         figures.update(result)
         used.append(name)
     if "classifier" in ctx.shared:
-        figures["classifier_accuracy"] = round(ctx.shared["classifier"].test_accuracy, 4)
+        figures[ACCURACY.name] = round(ctx.shared["classifier"].test_accuracy, 4)
     figures["metrics"] = used
     return figures
 
@@ -120,41 +121,3 @@ def evaluate_path(
     if "classifier" in ctx.shared:
         report["classifier"] = ctx.shared["classifier"].info()
     return report, (source.run_dir or Path(".")) / "eval.json"
-
-
-class TrainingEval:
-    """``--eval-every``: evaluates the generator being trained, keeping the classifier and real features between calls."""
-
-    def __init__(self, cfg: Any, data_shape: tuple[int, ...], D: Any, console: Any = None, classes: tuple[str, ...] | None = None) -> None:
-        self.cfg, self.data_shape, self.D, self.console, self.classes = cfg, tuple(data_shape), D, console, classes
-        self.shared: dict[str, Any] = {"D": D}
-        self.n = cfg.eval_n or default_n(self.data_shape)
-
-    def __call__(self, G: Any, step: int) -> dict[str, Any]:
-        import torch
-
-        from gantool.evaluation.sources import module_source
-
-        cfg = self.cfg
-        source = module_source(G, cfg.latent_dim, cfg.latent, cfg.data, self.data_shape, f"step {step}", step=step, classes=self.classes)
-        ctx = EvalContext(
-            source,
-            self.n,
-            seed=cfg.seed,  # the same latents every time: figures over training are comparable
-            mnist_root=mnist_root_in(cfg.data_opt),
-            loss=cfg.loss,
-            loss_opt=cfg.loss_opt,
-            data_opt=cfg.data_opt,
-            console=self.console,
-            shared=self.shared,
-        )
-        devices = [torch.cuda.current_device()] if torch.cuda.is_available() and torch.cuda.is_initialized() else []
-        was_training = self.D.training
-        self.D.eval()  # no dropout while judging
-        try:
-            with torch.random.fork_rng(devices=devices):  # training's random streams stay as they were: resume stays exact
-                figures = evaluate(ctx, cfg.eval_metrics)
-        finally:
-            self.D.train(was_training)
-        figures.pop("metrics")
-        return figures

@@ -29,6 +29,7 @@ from gantool.core.paths import check_writable
 from gantool.core.runmeta import ModelInfo, Provenance, eval_headline
 from gantool.core.version import __version__
 from gantool.inference.loading import generator_file, load_generator_file, reference_points
+from gantool.plugins.figures import significant_digits
 from gantool.store.runs import CONFIG, recorded_recipe, resolve_run
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def run_provenance(run_dir: Path, source: str, step: int | None, recipe: str | N
     headline = None
     try:
         report = json.loads((run_dir / EVAL).read_text(encoding="utf-8"))
-        headline = eval_headline(report) if isinstance(report, dict) else None
+        headline = eval_headline(report, significant_digits()) if isinstance(report, dict) else None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         notes.append(f"no eval figures recorded (run 'gantool eval {run_dir}' first to carry them)")
     if headline is not None:

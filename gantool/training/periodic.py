@@ -59,14 +59,17 @@ class SampleGrids:
 
 
 class Evaluations:
-    """``--eval-every N``: the figures of 'gantool eval' on the generator as it is, with the same latents each time."""
+    """``--eval-every N``: the figures of 'gantool eval' on the generator as it is, with the same latents each time,
+    keeping the classifier and the real data's features between evaluations."""
 
     def __init__(self, run: Run) -> None:
-        from gantool.evaluation.runner import TrainingEval
+        from gantool.evaluation.runner import default_n
 
         self.run = run
-        classes = None if run.classes is None else tuple(run.classes)
-        self.scores = TrainingEval(run.cfg, run.data_shape, run.nets.D, run.console, classes)
+        self.classes = None if run.classes is None else tuple(run.classes)
+        self.D = run.nets.D
+        self.shared: dict[str, Any] = {"D": self.D}
+        self.n = run.cfg.eval_n or default_n(tuple(run.data_shape))
 
     def due(self, step: int) -> bool:
         every = self.run.cfg.eval_every
@@ -75,6 +78,38 @@ class Evaluations:
     def __call__(self, step: int) -> dict[str, Any]:
         from gantool.evaluation.report import summary
 
-        figures: dict[str, Any] = self.scores(self.run.nets.shown, step)
+        figures = self.figures(self.run.nets.shown, step)
         self.run.console.print(f"step {step}: {summary(figures)}")
+        return figures
+
+    def figures(self, G: Any, step: int) -> dict[str, Any]:
+        """The figures of ``G`` at ``step``, leaving D's mode and training's random streams as they were."""
+        from gantool.evaluation.classifier import mnist_root_in
+        from gantool.evaluation.context import EvalContext
+        from gantool.evaluation.runner import evaluate
+        from gantool.evaluation.sources import module_source
+
+        cfg = self.run.cfg
+        data_shape = tuple(self.run.data_shape)
+        source = module_source(G, cfg.latent_dim, cfg.latent, cfg.data, data_shape, f"step {step}", step=step, classes=self.classes)
+        ctx = EvalContext(
+            source,
+            self.n,
+            seed=cfg.seed,  # the same latents every time: figures over training are comparable
+            mnist_root=mnist_root_in(cfg.data_opt),
+            loss=cfg.loss,
+            loss_opt=cfg.loss_opt,
+            data_opt=cfg.data_opt,
+            console=self.run.console,
+            shared=self.shared,
+        )
+        devices = [torch.cuda.current_device()] if torch.cuda.is_available() and torch.cuda.is_initialized() else []
+        was_training = self.D.training
+        self.D.eval()  # no dropout while judging
+        try:
+            with torch.random.fork_rng(devices=devices):  # training's random streams stay as they were: resume stays exact
+                figures = evaluate(ctx, cfg.eval_metrics)
+        finally:
+            self.D.train(was_training)
+        figures.pop("metrics")
         return figures
