@@ -25,12 +25,15 @@ def dcgan_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64,
     return build_generator(latent_dim, data_shape, width, num_classes)
 
 
-def dcgan_discriminator(data_shape: Sequence[int], width: int = 64, num_classes: int = 0, cond: str = "") -> nn.Module:
+def dcgan_discriminator(
+    data_shape: Sequence[int], width: int = 64, sn: bool = False, pack: int = 1, num_classes: int = 0, cond: str = ""
+) -> nn.Module:
     """Images to one logit through strided convolutions; ``width`` is the first layer's channels.
+    ``sn`` spectrally normalises every layer (and drops BatchNorm, as SNGAN); ``pack`` judges that many samples at once (PacGAN).
     With ``num_classes`` it is called D(x, y), conditioned the ``cond`` way (projection, concat or acgan)."""
     from gantool_dcgan.nets import build_discriminator
 
-    return build_discriminator(data_shape, width, num_classes, cond)
+    return build_discriminator(data_shape, width, num_classes, cond, sn=sn, pack=pack)
 
 
 @hookimpl

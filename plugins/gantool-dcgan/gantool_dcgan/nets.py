@@ -5,9 +5,14 @@
 - BatchNorm after every layer except G's output and D's input.
 - ReLU in G with tanh on the output; LeakyReLU 0.2 everywhere in D.
 
-Each stride-2 layer doubles (G) or halves (D) the side: 7 -> 14 -> 28 and 4 -> 8 -> 16 -> 32.
+Each stride-2 layer doubles (G) or halves (D) the side: 7 -> 14 -> 28, and 4 -> 8 -> ... -> 2^k for the
+powers of two from 16 to 256. The deepest feature map has ``width * 2^(k-1)`` channels, halving at each
+doubling down to ``width`` (64x64 at width 64: 512 -> 256 -> 128 -> 64, pytorch/examples' DCGAN).
 D ends in a convolution as large as its last feature map, which gives one logit.
 Weights start from N(0, 0.02), BatchNorm scales from N(1, 0.02), as in the DCGAN paper.
+
+D's stabilisers (``gantool_dcgan.stabilisers``): ``sn=True`` spectrally normalises its weights and drops
+its BatchNorm (SNGAN's D has none); ``pack=N`` judges N samples at once (PacGAN).
 
 Conditioned on labels (``num_classes`` > 0, gantool's ``--conditional``): G takes z with the label's
 embedding concatenated; D takes the label the ``cond`` way: ``projection`` (default: the inner product
@@ -24,9 +29,10 @@ import torch
 from torch import nn
 
 from gantool import GantoolError
+from gantool_dcgan import stabilisers
 
 # image side -> side of G's first feature map (and of D's last)
-FIRST_SIDE = {28: 7, 32: 4}
+FIRST_SIDE = {16: 4, 28: 7, 32: 4, 64: 4, 128: 4, 256: 4}
 CHANNELS = (1, 3)
 SUPPORTED = tuple((c, s, s) for s in FIRST_SIDE for c in CHANNELS)
 
@@ -36,9 +42,10 @@ def image_shape(data_shape: Sequence[int], who: str) -> tuple[int, int]:
     shape = tuple(data_shape)
     if shape not in SUPPORTED:
         names = ", ".join("x".join(map(str, s)) for s in SUPPORTED)
+        sides = ", ".join(map(str, list(FIRST_SIDE)[:-1])) + f" or {list(FIRST_SIDE)[-1]}"
         raise GantoolError(
             f"{who} 'dcgan' works on images of shape {names} (channels x height x width), got data of shape {shape}: "
-            "use an image dataset such as digits, mnist or image-folder with size=28 or 32, or a generator such as mlp"
+            f"use an image dataset such as digits, mnist or image-folder with size={sides}, or a generator such as mlp"
         )
     return shape[0], shape[1]
 
@@ -50,8 +57,8 @@ def _width(value: int) -> int:
 
 
 def _widths(side: int, width: int) -> list[int]:
-    """Channels of the hidden feature maps from the smallest map to the largest: [2w, w] or [4w, 2w, w]."""
-    doublings = {7: 2, 4: 3}[FIRST_SIDE[side]]
+    """Channels of the hidden feature maps from the smallest map to the largest: [2w, w] at 28, [4w, 2w, w] at 32, ..."""
+    doublings = (side // FIRST_SIDE[side]).bit_length() - 1
     return [width * 2**i for i in reversed(range(doublings))]
 
 
@@ -87,23 +94,36 @@ def build_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64,
     return model
 
 
-def build_discriminator(data_shape: Sequence[int], width: int = 64, num_classes: int = 0, cond: str = "") -> nn.Module:
+def build_discriminator(
+    data_shape: Sequence[int], width: int = 64, num_classes: int = 0, cond: str = "", sn: bool = False, pack: int = 1
+) -> nn.Module:
+    """D as the options ask; with ``sn`` spectrally normalised and without BatchNorm, with ``pack`` > 1 packed."""
     if cond and cond not in CONDITIONING:
         raise ValueError(f"cond must be one of {', '.join(CONDITIONING)}, got {cond!r}")
     if cond and not num_classes:
         raise ValueError(f"cond={cond} conditions D on labels: train with --conditional, or leave out cond")
+    sn, pack = stabilisers.check(sn, pack, num_classes)
     channels, side = image_shape(data_shape, "discriminator")
+    model: nn.Module
     if num_classes:
-        return LabelledDiscriminator(channels, side, _width(width), num_classes, cond or "projection")
-    return convolutions(channels, side, _width(width))
+        model = LabelledDiscriminator(channels, side, _width(width), num_classes, cond or "projection", batchnorm=not sn)
+    elif pack > 1:
+        model = stabilisers.PackedDiscriminator(convolutions(channels * pack, side, _width(width), batchnorm=not sn), pack)
+    else:
+        model = convolutions(channels, side, _width(width), batchnorm=not sn)
+    if not sn:
+        return model
+    projection = isinstance(model, LabelledDiscriminator) and model.cond == "projection"
+    return stabilisers.spectral(model, *([model.embed] if projection else []))
 
 
-def convolutions(channels: int, side: int, width: int) -> nn.Sequential:
-    """Strided convolutions from ``channels`` input maps down to one logit."""
+def convolutions(channels: int, side: int, width: int, batchnorm: bool = True) -> nn.Sequential:
+    """Strided convolutions from ``channels`` input maps down to one logit (BatchNorm after each but the first)."""
     widths = _widths(side, width)[::-1]
     layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, stride=2, padding=1), nn.LeakyReLU(0.2)]  # no BatchNorm on the input
     for c_in, c_out in pairwise(widths):
-        layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+        norm = [nn.BatchNorm2d(c_out)] if batchnorm else []  # BatchNorm follows: a bias would cancel
+        layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=not batchnorm), *norm, nn.LeakyReLU(0.2)]
     layers += [nn.Conv2d(widths[-1], 1, FIRST_SIDE[side]), nn.Flatten()]
     model = nn.Sequential(*layers)
     model.apply(_init)
@@ -125,10 +145,11 @@ class LabelledGenerator(nn.Module):
 class LabelledDiscriminator(nn.Module):
     """D(x, y) in one of three ways; see the module's docstring."""
 
-    def __init__(self, channels: int, side: int, width: int, num_classes: int, cond: str) -> None:
+    def __init__(self, channels: int, side: int, width: int, num_classes: int, cond: str, batchnorm: bool = True) -> None:
         super().__init__()
         self.cond, self.side = cond, side
-        net = convolutions(channels + (num_classes if cond == "concat" else 0), side, width)  # concat: label channels at the input
+        inputs = channels + (num_classes if cond == "concat" else 0)  # concat: label channels at the input
+        net = convolutions(inputs, side, width, batchnorm)
         self.features, self.logit = net[:-2], net[-2:]  # the last convolution (one logit) and its Flatten
         last = _widths(side, width)[0]  # channels of the last feature map
         self.embed = nn.Embedding(num_classes, num_classes if cond == "concat" else last)

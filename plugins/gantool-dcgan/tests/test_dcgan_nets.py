@@ -55,10 +55,10 @@ def test_shapes_and_range(data_shape):
     assert D(x).shape == (6, 1)
 
 
-@pytest.mark.parametrize("data_shape", [(1, 28, 28), (3, 32, 32)])
+@pytest.mark.parametrize("data_shape", [(1, 28, 28), (3, 32, 32), (1, 16, 16), (3, 64, 64), (1, 128, 128)])
 def test_seed_003_rules(data_shape):
     G, D = build(data_shape)
-    doublings = {28: 2, 32: 3}[data_shape[1]]
+    doublings = {28: 2, 16: 2, 32: 3, 64: 4, 128: 5}[data_shape[1]]
     for model in (G, D):
         names = {type(m).__name__ for m in model.modules()}
         assert not any("Pool" in n or "Upsample" in n for n in names), names
@@ -90,7 +90,7 @@ def test_width_sets_the_channels():
     assert [m.out_channels for m in D.modules() if isinstance(m, nn.Conv2d)] == [5, 10, 1]
 
 
-@pytest.mark.parametrize("data_shape", [(2,), (1, 64, 64), (2, 28, 28), (28, 28), (1, 28, 32)])
+@pytest.mark.parametrize("data_shape", [(2,), (1, 48, 48), (1, 512, 512), (2, 64, 64), (2, 28, 28), (28, 28), (1, 28, 32)])
 def test_other_shapes_are_refused_naming_the_supported_ones(data_shape):
     for kind, args in (("generator", (16, data_shape)), ("discriminator", (data_shape,))):
         with pytest.raises(GantoolError) as info:
@@ -98,6 +98,7 @@ def test_other_shapes_are_refused_naming_the_supported_ones(data_shape):
         message = str(info.value)
         assert "\n" not in message
         assert f"{kind} 'dcgan'" in message and "1x28x28" in message and "3x32x32" in message and str(tuple(data_shape)) in message
+        assert "1x16x16" in message and "3x64x64" in message and "1x256x256" in message
 
 
 @pytest.mark.parametrize("width", [0, -3, 2.5, True])

@@ -62,4 +62,4 @@ def test_point_data_is_a_one_line_error(tmp_path):
     proc = gantool("train", "--gen", "dcgan", "--data", "ring", "--steps", "1", cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "generator 'dcgan' works on images of shape 1x28x28" in lines[0], proc.stderr
+    assert len(lines) == 1 and "generator 'dcgan' works on images of shape 1x16x16, 3x16x16, 1x28x28" in lines[0], proc.stderr
