@@ -23,26 +23,32 @@ from tests.conftest import make_distribution, run_cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory) -> Path:
-    """One user cache for the session, holding the digit classifier trained the way users get it."""
-    path = tmp_path_factory.mktemp("cache")
-    previous = os.environ.get("GANTOOL_CACHE")
-    os.environ["GANTOOL_CACHE"] = str(path)
-    try:
-        from gantool.evaluation.classifier import load_classifier
-
-        classifier = load_classifier()  # the embedded digits, 2,000 held out
-    finally:
-        if previous is None:
-            os.environ.pop("GANTOOL_CACHE")
-        else:
-            os.environ["GANTOOL_CACHE"] = previous
+def check_classifier(classifier) -> None:
+    """What every user's classifier must be: trained on the embedded digits, accurate, kept as safetensors."""
     assert classifier.trained_on == "digits-8k"
     assert classifier.test_accuracy > 0.95, classifier.test_accuracy
     assert classifier.path is not None and classifier.path.is_file()
     assert not classifier.path.read_bytes().startswith(b"\x80")  # safetensors, not a pickle
-    return path
+
+
+@pytest.fixture(scope="session")
+def cache() -> Path:
+    """The test session's user cache (conftest.py: .test-cache beside the checkout), with the digit classifier
+    in it: trained there once per checkout, the way users get it (a fresh cache trains it: test below)."""
+    from gantool.evaluation.classifier import load_classifier
+
+    check_classifier(load_classifier())  # the embedded digits, 2,000 held out
+    return Path(os.environ["GANTOOL_CACHE"])
+
+
+@pytest.mark.slow  # long training: the classifier, from scratch (the fast tier reuses the checkout's cached one)
+def test_a_fresh_cache_trains_the_classifier(tmp_path, monkeypatch):
+    from gantool.evaluation.classifier import load_classifier
+
+    monkeypatch.setenv("GANTOOL_CACHE", str(tmp_path))
+    classifier = load_classifier()
+    check_classifier(classifier)
+    assert classifier.path.is_relative_to(tmp_path)
 
 
 def quick(run_dir: Path, **overrides) -> Path:

@@ -61,6 +61,7 @@ def test_no_file_in_a_run_is_a_pickle(tmp_path):
         assert not path.read_bytes().startswith(b"\x80")  # pickle protocol 2+ magic
 
 
+@pytest.mark.slow  # long training: 1,500 steps
 def test_training_moves_the_generator_towards_the_data(tmp_path):
     """On the ring, after a short run, samples sit much nearer the circle than at the start."""
     from gantool.plugins.builtin.datasets import ring_modes
