@@ -33,10 +33,14 @@ class LabelledGenerator(nn.Module):
         return self.body(_with_labels(z, self.embed(y)))
 
 
-class ConcatDiscriminator(nn.Module):
-    """D(x, y) with ``cond=concat``: the label's embedding concatenated with the flattened x at D's input."""
+class PerSample(nn.Module):
+    """A discriminator whose samples never mix, whatever the label: the loop may judge real and fake in one pass."""
 
-    per_sample = True  # samples never mix: the loop may judge real and fake in one pass
+    per_sample = True
+
+
+class ConcatDiscriminator(PerSample):
+    """D(x, y) with ``cond=concat``: the label's embedding concatenated with the flattened x at D's input."""
 
     def __init__(self, in_width: int, num_classes: int, hidden: HiddenLayers) -> None:
         super().__init__()
@@ -48,10 +52,8 @@ class ConcatDiscriminator(nn.Module):
         return self.net(_with_labels(x, self.embed(y)))
 
 
-class ProjectionDiscriminator(nn.Module):
+class ProjectionDiscriminator(PerSample):
     """``cond=projection`` (Miyato & Koyama, 2018): logit = w·φ(x) + b + embed(y)·φ(x), φ being D's last hidden layer."""
-
-    per_sample = True  # samples never mix: the loop may judge real and fake in one pass
 
     def __init__(self, in_width: int, num_classes: int, hidden: HiddenLayers) -> None:
         super().__init__()
@@ -64,10 +66,8 @@ class ProjectionDiscriminator(nn.Module):
         return self.linear(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)
 
 
-class AuxiliaryClassifier(nn.Module):
+class AuxiliaryClassifier(PerSample):
     """AC-GAN's D (``cond=acgan``): the label is not an input; D learns to tell it, from its last hidden layer."""
-
-    per_sample = True  # samples never mix: the loop may judge real and fake in one pass
 
     def __init__(self, in_width: int, num_classes: int, hidden: HiddenLayers) -> None:
         super().__init__()
