@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-PRIORS = ("normal", "uniform")
+PRIORS = ("normal", "uniform")  # the one list: --latent and the metadata reader (core.runmeta) check against it
 
 
 def draw(n: int, dim: int, prior: str, seed: int, truncation: float | None = None) -> np.ndarray:

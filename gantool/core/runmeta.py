@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gantool.core.errors import GantoolError, shown
+from gantool.core.latents import PRIORS
 
 FORMAT = "gantool"
-PRIORS = ("normal", "uniform")
 
 
 @dataclass(frozen=True)

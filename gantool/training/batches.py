@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from gantool.core.errors import GantoolError
-from gantool.training.ranks import Ranks, rank_seed
+from gantool.training.ranks import Ranks, SeedOffset, rank_seed
 
 
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:
@@ -74,7 +74,7 @@ class StreamedBatches:
         # Several processes: each reads its own share of one shuffle that every rank draws from the same seed.
         self.sampler: DistributedSampler[Any] | None = None
         if ranks.active:
-            self.sampler = DistributedSampler(dataset, ranks.world, ranks.rank, seed=seed, drop_last=True)
+            self.sampler = DistributedSampler(dataset, ranks.world, ranks.rank, seed=seed + SeedOffset.LOADER, drop_last=True)
         per_rank = len(self.sampler) if self.sampler is not None else len(dataset)
         if batch_size > per_rank:
             share = f" ({ranks.world} processes share them, {per_rank} each; --batch-size is per process)" if ranks.active else ""
@@ -89,7 +89,7 @@ class StreamedBatches:
             num_workers=min(4, os.cpu_count() or 1),
             pin_memory=device.type == "cuda",  # pinned pages let the copy to the GPU overlap compute
             persistent_workers=True,
-            generator=torch.Generator().manual_seed(rank_seed(seed, ranks)),
+            generator=torch.Generator().manual_seed(rank_seed(seed, ranks) + SeedOffset.LOADER),
         )
         self.iterator: Iterator[Any] = iter(self.loader)
 

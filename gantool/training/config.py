@@ -25,7 +25,7 @@ OPTION_TABLES = ("gen_opt", "disc_opt", "loss_opt", "data_opt")
 
 # `gantool train` with no options: recognisable digits in a few minutes on 2 CPU cores (see README).
 DEFAULT_STEPS = 10_000
-# torch seeds are unsigned 64-bit and the loop seeds three generators from seed + 1 .. seed + 3.
+# torch seeds are unsigned 64-bit; the loop seeds its generators at seed + a small offset (training.ranks.SeedOffset).
 MAX_SEED = 2**63 - 1
 
 

@@ -12,6 +12,7 @@ import torch
 
 from gantool.core.images import picture, save_png
 from gantool.core.latents import draw_torch
+from gantool.training.ranks import SeedOffset
 
 if TYPE_CHECKING:
     from gantool.training.setup import Run
@@ -37,7 +38,7 @@ class SampleGrids:
             self.columns = CLASS_ROW if self.reference is None else max(1, n // classes)
             self.labels = torch.arange(classes, device=device).repeat_interleave(self.columns)
             n = self.columns
-        self.z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + 3), device)
+        self.z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + SeedOffset.GRID), device)
         if self.labels is not None:
             self.z = self.z.repeat(classes, 1)
 

@@ -9,11 +9,26 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from enum import IntEnum
 
 from gantool.core.errors import GantoolError
 
+
+class SeedOffset(IntEnum):
+    """The random streams a run draws, each seeded at its rank's seed plus its offset: one table of them all.
+
+    Changing a number changes every run's weights and samples for a given --seed.
+    """
+
+    TORCH = 0  # torch.manual_seed: the initial weights and dropout masks
+    LOADER = 0  # a streamed DataLoader's shuffle: a generator of its own, seeded at the number TORCH is
+    DATA = 1  # the order of batches held on the device
+    LATENTS = 2  # the latents (and labels) of each step
+    GRID = 3  # the sample grid's fixed latents, drawn on rank 0 alone
+
+
 # Rank r draws from seed + r * RANK_SEED_STRIDE: rank 0 keeps the seed a one-process run uses, and the
-# streams each rank derives from its seed (+1 data order, +2 latents, +3 the grid's latents) never meet.
+# streams each rank derives from its seed (the SeedOffset) never meet.
 RANK_SEED_STRIDE = 100_003
 
 

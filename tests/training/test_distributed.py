@@ -22,7 +22,7 @@ from gantool.store import tensors as ckpt
 from gantool.store.checkpoint import CHECKPOINT
 from gantool.training.distributed import shard
 from gantool.training.launch import first_failure, note_failure, worker_argv
-from gantool.training.ranks import Ranks, rank_seed
+from gantool.training.ranks import Ranks, SeedOffset, rank_seed
 from tests.conftest import make_distribution, run_cli
 
 WORKER = str(Path(__file__).with_name("distributed_worker.py"))
@@ -402,8 +402,8 @@ def test_shards_are_disjoint_strided_and_equal():
 def test_rank_seeds_differ_and_rank_0_keeps_the_seed():
     seeds = [rank_seed(5, Ranks(rank, 64, 0, 1)) for rank in range(64)]
     assert seeds[0] == rank_seed(5, Ranks()) == 5
-    streams = [{seed + k for k in range(4)} for seed in seeds]  # the global, data, latent and grid streams of each rank
-    assert len(set().union(*streams)) == 4 * 64  # no rank draws from another's
+    streams = [{seed + offset for offset in SeedOffset} for seed in seeds]  # the global, data, latent and grid streams of each rank
+    assert len(set().union(*streams)) == len(SeedOffset) * 64 == 4 * 64  # no rank draws from another's
 
 
 def test_a_stray_world_size_is_a_one_line_error(monkeypatch):

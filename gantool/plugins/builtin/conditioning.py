@@ -6,17 +6,20 @@
 - ``cond=acgan`` (Odena et al., 2017): D ignores y and returns 1 + K columns, the real/fake logit and K class
   logits; training adds the cross-entropy of those logits (no softmax before it) to both losses.
 
-Each builder is given a function that makes the unconditional body for a given input width, so one
-mechanism serves every built-in pair. torch is imported inside the functions.
+The factories describe their MLP (``HiddenLayers``); ``generator`` and ``discriminator`` decide which
+network class of gantool.plugins.builtin.mlp or .conditioned it becomes, so one mechanism serves every
+built-in pair. torch is imported inside the functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torch import nn
+
+    from gantool.plugins.builtin.mlp import HiddenLayers
 
 CONDITIONING = ("concat", "projection", "acgan")
 
@@ -27,108 +30,30 @@ def check_classes(num_classes: int) -> int:
     return num_classes
 
 
-def generator(body: Callable[[int], nn.Module], latent_dim: int, num_classes: int) -> nn.Module:
-    """``body(input_width)`` as it is, or fed ``[z, embed(y)]`` when there are classes."""
-    from torch import nn
+def generator(hidden: HiddenLayers, latent_dim: int, data_shape: Sequence[int], num_classes: int) -> nn.Module:
+    """The MLP generator on z, or fed ``[z, embed(y)]`` when there are classes."""
+    from gantool.plugins.builtin.conditioned import LabelledGenerator
+    from gantool.plugins.builtin.mlp import MLPGenerator
 
     if not check_classes(num_classes):
-        return body(latent_dim)
-
-    class LabelledGenerator(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(num_classes, num_classes)
-            self.body = body(latent_dim + num_classes)
-
-        def forward(self, z: Any, y: Any) -> Any:
-            return self.body(torch_cat(z, self.embed(y)))
-
-    return LabelledGenerator()
+        return MLPGenerator(latent_dim, data_shape, hidden)
+    return LabelledGenerator(latent_dim, num_classes, data_shape, hidden)
 
 
-def discriminator(
-    plain: Callable[[int], nn.Module],
-    features: Callable[[int], tuple[nn.Module, int]],
-    dims: int,
-    num_classes: int,
-    cond: str,
-) -> nn.Module:
-    """An unconditional D from ``plain(input_width)``, or a conditional one in the ``cond`` way.
-
-    ``features(input_width)`` makes D's body without its last layer, returning it and its output width.
-    """
+def discriminator(hidden: HiddenLayers, dims: int, num_classes: int, cond: str) -> nn.Module:
+    """The MLP discriminator on ``dims`` inputs, or a conditional one in the ``cond`` way."""
+    from gantool.plugins.builtin import conditioned
+    from gantool.plugins.builtin.mlp import MLPDiscriminator
 
     if cond and cond not in CONDITIONING:
         raise ValueError(f"cond must be one of {', '.join(CONDITIONING)}, got {cond!r}")
     if not check_classes(num_classes):
         if cond:  # a label option on an unconditional run would be silently ignored
             raise ValueError(f"cond={cond} conditions D on labels: train with --conditional, or leave out cond")
-        return plain(dims)
+        return MLPDiscriminator(dims, hidden)
     cond = cond or "projection"  # the default: Miyato & Koyama's, the strongest of the three in their study
     if cond == "concat":
-        return _concat(plain(dims + num_classes), num_classes)
-    body, width = features(dims)
+        return conditioned.ConcatDiscriminator(dims, num_classes, hidden)
     if cond == "projection":
-        return _projection(body, width, num_classes)
-    return _auxiliary_classifier(body, width, num_classes)
-
-
-def torch_cat(x: Any, e: Any) -> Any:
-    import torch
-
-    return torch.cat([x.flatten(1), e.to(x.dtype)], dim=1)
-
-
-def _concat(net: nn.Module, num_classes: int) -> nn.Module:
-    from torch import nn
-
-    class Concat(nn.Module):
-        per_sample = True  # samples never mix: the loop may judge real and fake in one pass
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(num_classes, num_classes)
-            self.net = net
-
-        def forward(self, x: Any, y: Any) -> Any:
-            return self.net(torch_cat(x, self.embed(y)))
-
-    return Concat()
-
-
-def _projection(body: nn.Module, width: int, num_classes: int) -> nn.Module:
-    from torch import nn
-
-    class Projection(nn.Module):
-        per_sample = True  # samples never mix: the loop may judge real and fake in one pass
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.body = body
-            self.linear = nn.Linear(width, 1)
-            self.embed = nn.Embedding(num_classes, width)
-
-        def forward(self, x: Any, y: Any) -> Any:
-            h = self.body(x)
-            return self.linear(h) + (self.embed(y) * h).sum(dim=1, keepdim=True)
-
-    return Projection()
-
-
-def _auxiliary_classifier(body: nn.Module, width: int, num_classes: int) -> nn.Module:
-    from torch import nn
-
-    class AuxiliaryClassifier(nn.Module):
-        """AC-GAN's D: the label is not an input; D learns to tell it, from its last hidden layer."""
-
-        per_sample = True  # samples never mix: the loop may judge real and fake in one pass
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.body = body
-            self.head = nn.Linear(width, 1 + num_classes)
-
-        def forward(self, x: Any, y: Any = None) -> Any:
-            return self.head(self.body(x))
-
-    return AuxiliaryClassifier()
+        return conditioned.ProjectionDiscriminator(dims, num_classes, hidden)
+    return conditioned.AuxiliaryClassifier(dims, num_classes, hidden)
