@@ -35,6 +35,9 @@ def resume_folder(resume: str | Path | None) -> Path | None:
     return folder
 
 
+NETWORK_FLAGS = {"generator": "--gen-opt", "discriminator": "--disc-opt"}
+
+
 def preflight(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str | Path | None = None) -> tuple[Path | None, Path | None]:
     """Check settings, components, the folders and optional packages; returns (run folder, resumed folder)."""
     need_torch()
@@ -49,6 +52,10 @@ def preflight(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str |
             "resume with an --ema decay, or move G_ema.safetensors out of the run first"
         )
     for kind, name, options in cfg.components():
+        if kind in NETWORK_FLAGS and "num_classes" in options:  # else a TypeError: the factory would get it twice
+            raise GantoolError(
+                f"num_classes is not an option of {NETWORK_FLAGS[kind]}: --conditional sets it from the dataset's classes; leave it out"
+            )
         component = get_registry().check(kind, name, options)
         if cfg.conditional and kind in ("generator", "discriminator") and not accepts(component.factory, "num_classes"):
             raise GantoolError(

@@ -86,6 +86,8 @@ BAD = [
     (("train", "--gen-opt", "width=3"), "does not accept option width; it takes: hidden"),
     (("train", "--gen-opt", "hidden"), "--gen-opt expects KEY=VALUE"),
     (("train", "--gen-opt", "hidden=-3"), "hidden must be a positive integer"),
+    (("train", "--data", "digits", "--conditional", "--gen-opt", "num_classes=3"), "num_classes is not an option of --gen-opt"),
+    (("train", "--disc-opt", "num_classes=3"), "num_classes is not an option of --disc-opt: --conditional sets it"),
     (("train", "--steps", "0"), "--steps must be greater than 0"),
     (("train", "--batch-size", "-5"), "--batch-size must be greater than 0"),
     (("train", "--lr", "nan"), "--lr must be greater than 0"),
