@@ -53,31 +53,18 @@ def module_source(
     import torch
 
     from gantool.core import latents
+    from gantool.plugins.networks import generate
 
     device = next(iter(G.parameters()), torch.empty(0)).device
 
-    def forward(zs: list[Any], labels: np.ndarray | None) -> np.ndarray:
-        y = None if labels is None else torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
-        was_training = G.training
-        G.eval()
-        parts, done = [], 0
-        try:
-            with torch.no_grad():
-                for z in zs:
-                    parts.append((G(z) if y is None else G(z, y[done : done + len(z)])).float().cpu().numpy())
-                    done += len(z)
-        finally:
-            G.train(was_training)
-        return np.concatenate(parts)
-
     def draw(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
         rng = torch.Generator(device=device).manual_seed(seed)
-        return forward([latents.draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)], labels)
+        z = [latents.draw_torch(min(CHUNK, n - i), latent_dim, latent, rng, device) for i in range(0, n, CHUNK)]
+        return generate(G, torch.cat(z).cpu().numpy(), labels, CHUNK)
 
     def truncated(psi: float) -> Callable[..., np.ndarray]:
         def draw_truncated(n: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
-            z = torch.from_numpy(latents.draw(n, latent_dim, latent, seed, truncation=psi)).to(device)
-            return forward(list(z.split(CHUNK)), labels)
+            return generate(G, latents.draw(n, latent_dim, latent, seed, truncation=psi), labels, CHUNK)
 
         return draw_truncated
 

@@ -192,11 +192,11 @@ def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float, pr
     """onnx.checker, then the sampler's own loader, then the largest |onnx - torch| on the CPU; returns (that, latents used)."""
     import numpy as np
     import onnx
-    import torch
 
     from gantool.core import latents
     from gantool.core.errors import first_line
     from gantool.inference.onnx_runtime import CPU, OnnxGenerator, open_session
+    from gantool.plugins.networks import generate
 
     try:
         onnx.checker.check_model(str(path), full_check=True)
@@ -214,8 +214,7 @@ def verify(path: Path, G: torch.nn.Module, info: ModelInfo, tolerance: float, pr
     for seed, n in enumerate(CHECK_BATCHES):
         z = latents.draw(n, info.latent_dim, info.latent, seed)
         y = latents.draw_labels(n, len(info.classes), seed) if info.classes is not None else None
-        with torch.inference_mode():
-            expected = (G(torch.from_numpy(z)) if y is None else G(torch.from_numpy(z), torch.from_numpy(y))).float().numpy()
+        expected = generate(G, z, y, batch_size=n)
         diff = np.abs(onnx_g(z, batch_size=n, labels=y) - expected)
         worst = max(worst, float(diff.max()) if np.isfinite(diff).all() else float("inf"))
         checked += n

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gantool.core.devices import torch_device
 from gantool.core.errors import GantoolError
 from gantool.core.runmeta import DiscriminatorInfo, ModelInfo
+from gantool.plugins.networks import generate
 from gantool.store.runs import resolve_run
 
 if TYPE_CHECKING:
@@ -126,19 +127,10 @@ class TorchGenerator:
 
     def __call__(self, z: np.ndarray, batch_size: int = 256, labels: np.ndarray | None = None) -> np.ndarray:
         """Data for latents ``z`` (and, for a conditional generator, one label per latent), as OnnxGenerator gives it."""
-        import numpy as np
-        import torch
-
         from gantool.inference.onnx_runtime import check_labels
 
         y = check_labels(labels, len(z), self.info, f"the generator of {self.run_dir}")
-        out = np.empty((len(z), *self.info.data_shape), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(z), batch_size):
-                chunk = torch.from_numpy(np.ascontiguousarray(z[start : start + batch_size], dtype=np.float32)).to(self.device)
-                given = [] if y is None else [torch.from_numpy(y[start : start + batch_size]).to(self.device)]
-                out[start : start + len(chunk)] = self.G(chunk, *given).float().cpu().numpy()
-        return out
+        return generate(self.G, z, y, batch_size).reshape(len(z), *self.info.data_shape)
 
     @property
     def where(self) -> str:

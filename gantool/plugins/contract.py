@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from gantool.core.errors import GantoolError, first_line
+from gantool.plugins.networks import call
 
 
 class CheckedLoss:
@@ -48,7 +49,7 @@ class CheckedLoss:
 def forward(net: torch.nn.Module, x: torch.Tensor, what: str, given: str, labels: torch.Tensor | None = None) -> torch.Tensor:
     """One forward pass of a plugin's network (with labels: a conditional one), a failure named after it."""
     try:
-        out = net(x) if labels is None else net(x, labels)
+        out = call(net, x, labels)
     except (GantoolError, torch.OutOfMemoryError):
         raise
     except Exception as exc:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 
 from gantool.core.images import picture, save_png
 from gantool.core.latents import draw_torch
+from gantool.plugins.networks import generate
 from gantool.training.ranks import SeedOffset
 
 if TYPE_CHECKING:
@@ -32,27 +34,21 @@ class SampleGrids:
         n = SAMPLE_COUNT if self.reference is None else SCATTER_COUNT
         cfg, device = run.cfg, run.device
         classes = len(run.classes or [])
-        self.labels: torch.Tensor | None = None
+        self.labels: np.ndarray | None = None
         self.columns: int | None = None
         if classes:  # one row per class, the same latents in every row
             self.columns = CLASS_ROW if self.reference is None else max(1, n // classes)
-            self.labels = torch.arange(classes, device=device).repeat_interleave(self.columns)
+            self.labels = np.arange(classes, dtype=np.int64).repeat(self.columns)
             n = self.columns
-        self.z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + SeedOffset.GRID), device)
-        if self.labels is not None:
-            self.z = self.z.repeat(classes, 1)
+        z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + SeedOffset.GRID), device)
+        self.z = z.cpu().numpy() if self.labels is None else z.repeat(classes, 1).cpu().numpy()
 
     def due(self, step: int) -> bool:
         return self.run.ranks.main and (step % self.run.sample_every == 0 or step == self.run.steps)
 
     def __call__(self, step: int) -> None:
-        shown = self.run.nets.shown
-        was_training = shown.training
-        shown.eval()
-        with torch.no_grad():
-            out = shown(self.z) if self.labels is None else shown(self.z, self.labels)
-        shown.train(was_training)
-        pixels = picture(out.float().cpu().numpy(), self.reference, ncol=self.columns)
+        out = generate(self.run.nets.shown, self.z, self.labels, batch_size=len(self.z))  # the whole grid in one pass
+        pixels = picture(out, self.reference, ncol=self.columns)
         save_png(pixels, self.run.run_dir / "samples" / f"step_{step:07d}.png")
         save_png(pixels, self.run.run_dir / "samples.png")
         if self.board is not None:

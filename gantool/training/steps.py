@@ -6,12 +6,12 @@ stay on the device (no host sync per step) until the logging interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
 
 from gantool.core.latents import draw_torch
+from gantool.plugins.networks import call
 from gantool.training.watch import Watch
 
 if TYPE_CHECKING:
@@ -38,11 +38,6 @@ def latents(run: Run) -> torch.Tensor:
     return draw_torch(run.cfg.batch_size, run.cfg.latent_dim, run.cfg.latent, run.latent_rng, run.device)
 
 
-def generate(G: Callable[..., torch.Tensor], z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-    """G(z), or G(z, y) in a conditional run."""
-    return G(z) if labels is None else G(z, labels)
-
-
 def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss, the last real batch and labels,
     and, with --reuse-fakes, the last fakes with G's graph kept for G's step (else None).
@@ -56,11 +51,11 @@ def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Te
         real, labels = run.batches.next()
         if run.cfg.reuse_fakes and k == run.cfg.d_steps - 1:  # one pass of G serves both steps
             with run.autocast():
-                kept = generate(nets.G_train, latents(run), labels)
+                kept = call(nets.G_train, latents(run), labels)
             fake = kept.detach()
         else:
             with torch.no_grad(), run.autocast():
-                fake = generate(nets.G_fake, latents(run), labels)
+                fake = call(nets.G_fake, latents(run), labels)
         watch.watch(real, fake, labels)
         with run.autocast():
             d_loss = run.loss.discriminator_loss(watch, real, fake) + watch.class_loss(real, fake)
@@ -79,7 +74,7 @@ def g_step(
     nets.D.requires_grad_(False)
     with run.autocast():
         if fake is None:
-            fake = generate(nets.G_train, latents(run), labels)
+            fake = call(nets.G_train, latents(run), labels)
         watch.watch(real, fake, labels)
         g_loss = run.loss.generator_loss(watch, real, fake) + watch.class_loss(fake)
     nets.opt_g.zero_grad(set_to_none=True)

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gantool.plugins import networks
+
 # layers that compute each sample's output from that sample alone (and their parameters)
 PER_SAMPLE_LAYERS: tuple[type[nn.Module], ...] = (
     nn.Sequential,
@@ -105,7 +107,7 @@ class Watch:
 
     def judged(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """D(x) through ``call``, or D(x, labels) in a conditional run."""
-        return self.call(x) if labels is None else self.call(x, labels)
+        return networks.call(self.call, x, labels)
 
     def judged_together(self, which: str) -> torch.Tensor | None:
         """The ``which`` half of one pass of D over real and fake (run at the first call), or None once handed out."""
