@@ -9,6 +9,7 @@ import typer
 
 from gantool.cli.console import err, out
 from gantool.inference.loading import EMA_HELP
+from gantool.store.layout import EVAL, ONNX
 from gantool.training.preflight import need_torch
 
 
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def eval_command(
-    run: Annotated[Path | None, typer.Argument(help="Run folder, G*.safetensors or G.onnx (default: runs/latest).")] = None,
+    run: Annotated[Path | None, typer.Argument(help=f"Run folder, G*.safetensors or {ONNX} (default: runs/latest).")] = None,
     metrics: Annotated[
         list[str] | None, typer.Option("--metrics", "-m", help="Metric to compute (repeatable; default: every one that applies).")
     ] = None,
@@ -28,7 +29,7 @@ def eval_command(
     mnist_root: Annotated[
         Path | None, typer.Option(help="Folder with MNIST/raw: train the metrics' classifier on MNIST's 60,000 (default for MNIST runs).")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--out", help="Where to write the figures (default: RUN/eval.json).")] = None,
+    output: Annotated[Path | None, typer.Option("--out", help=f"Where to write the figures (default: RUN/{EVAL}).")] = None,
     truncation: Annotated[
         str | None,
         typer.Option(

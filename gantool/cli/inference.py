@@ -15,6 +15,7 @@ from gantool.cli.options import flag_parameters
 from gantool.inference.export import DEFAULT_OPSET
 from gantool.inference.loading import EMA_HELP
 from gantool.inference.sample_options import SampleOptions
+from gantool.store.layout import CONFIG, ONNX
 
 
 def register(app: typer.Typer) -> None:
@@ -26,13 +27,13 @@ def register(app: typer.Typer) -> None:
 
 def export(
     run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).", show_default=False)] = None,
-    onnx: Annotated[Path | None, typer.Option("--onnx", help="Where to write the model (default: RUN/G.onnx).")] = None,
+    onnx: Annotated[Path | None, typer.Option("--onnx", help=f"Where to write the model (default: RUN/{ONNX}).")] = None,
     ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=EMA_HELP, show_default=False)] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
     recipe: Annotated[
         str | None,
         typer.Option(
-            help="Recipe to name in the file, e.g. mnist-cond (default: the one the run's config.toml records).", show_default=False
+            help=f"Recipe to name in the file, e.g. mnist-cond (default: the one the run's {CONFIG} records).", show_default=False
         ),
     ] = None,
 ) -> None:

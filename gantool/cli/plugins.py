@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from gantool.cli.console import out
+from gantool.store.layout import ONNX
 
 plugins_app = typer.Typer(help="List installed plugins and the components they add, or start a new one.", invoke_without_command=True)
 
@@ -70,7 +71,7 @@ def plugins_new(
     if models:
         file = target / plugin_names(name).module / f"{name}.onnx"
         print(f"created {target}: a model zoo registering the model {name} from {file}")
-        print(f"next: cp RUN/G.onnx {file} && pip install {target} && gantool models && gantool sample --model {name}")
+        print(f"next: cp RUN/{ONNX} {file} && pip install {target} && gantool models && gantool sample --model {name}")
         return
     print(f"created {target}: a generator and a discriminator named {name}")
     print(f"next: pip install -e {target} && pytest {target} && gantool train --gen {name}")

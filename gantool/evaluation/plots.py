@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gantool.core.errors import GantoolError
+from gantool.store.layout import LOSSES_PLOT, METRICS, PLOTS, SAMPLES_PLOT, sample_grids
 
 WINDOW = 100  # seed 000's window length
 SHEET_MAX = 12  # grids on one sheet; longer runs are thinned evenly, keeping the last
@@ -49,9 +49,9 @@ def smooth(x: np.ndarray, window: int = WINDOW) -> np.ndarray:
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / "metrics.jsonl"
+    path = run_dir / METRICS
     if not path.is_file():
-        raise GantoolError(f"{run_dir} has no metrics.jsonl: name a run folder made by 'gantool train'")
+        raise GantoolError(f"{run_dir} has no {METRICS}: name a run folder made by 'gantool train'")
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
@@ -133,15 +133,6 @@ def plot_losses(rows: list[dict[str, Any]], out: Path, title: str = "") -> Path:
     return out
 
 
-def step_images(run_dir: Path) -> list[tuple[int, Path]]:
-    found = []
-    for path in (run_dir / "samples").glob("step_*.png"):
-        match = re.fullmatch(r"step_(\d+)\.png", path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
-
-
 def thin(items: list[Any], most: int) -> list[Any]:
     """At most ``most`` items, evenly spaced, always keeping the first and the last."""
     if len(items) <= most:
@@ -155,7 +146,7 @@ def plot_samples(run_dir: Path, out: Path, title: str = "") -> Path | None:
     from PIL import Image
 
     plt = _pyplot()
-    shots = thin(step_images(run_dir), SHEET_MAX)
+    shots = thin(sample_grids(run_dir), SHEET_MAX)
     if not shots:
         return None
     cols = min(len(shots), 4 if len(shots) in (4, 7, 8) else 5 if len(shots) > 4 else len(shots))
@@ -178,10 +169,10 @@ def plot_run(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Pat
     """Write losses.png and samples_over_training.png for a run; returns the files written."""
     run = Path(run_dir)
     rows = read_metrics(run)
-    target = Path(out_dir) if out_dir is not None else run / "plots"
+    target = Path(out_dir) if out_dir is not None else run / PLOTS
     target.mkdir(parents=True, exist_ok=True)
-    written = [plot_losses(rows, target / "losses.png", f"{run.name}: losses (Hanning-smoothed, raw values faint)")]
-    sheet = plot_samples(run, target / "samples_over_training.png", f"{run.name}: samples over training (fixed latents)")
+    written = [plot_losses(rows, target / LOSSES_PLOT, f"{run.name}: losses (Hanning-smoothed, raw values faint)")]
+    sheet = plot_samples(run, target / SAMPLES_PLOT, f"{run.name}: samples over training (fixed latents)")
     if sheet is not None:
         written.append(sheet)
     return written

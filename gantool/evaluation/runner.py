@@ -15,6 +15,7 @@ from typing import Any
 from gantool.core.errors import GantoolError
 from gantool.evaluation.classifier import ACCURACY, mnist_root_in
 from gantool.evaluation.context import EvalContext
+from gantool.store.layout import EVAL
 
 POINTS_N = 2500  # 2-D sets: the PacGAN paper's sample count
 IMAGES_N = 10_000  # images: as many as the reference digits
@@ -120,4 +121,4 @@ def evaluate_path(
     report |= {"seconds": round(time.perf_counter() - started, 2), "gantool_version": __version__}
     if "classifier" in ctx.shared:
         report["classifier"] = ctx.shared["classifier"].info()
-    return report, (source.run_dir or Path(".")) / "eval.json"
+    return report, (source.run_dir or Path(".")) / EVAL

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gantool.core.errors import GantoolError
+from gantool.store.layout import CONFIG, WEIGHTS
 
 CHUNK = 2000
 
@@ -78,7 +79,7 @@ def torch_source(path: Path, ema: bool | None = None) -> SampleSource:
     owner, config = run_of(path)
     file = generator_file(path, ema) if path.is_dir() else path
     if not file.is_file():
-        raise GantoolError(f"{file} does not exist: name a run folder that holds G.safetensors (train one with 'gantool train')")
+        raise GantoolError(f"{file} does not exist: name a run folder that holds {WEIGHTS} (train one with 'gantool train')")
     G, info = load_generator_file(file)
     extra = {"step": info.step, "run_dir": owner, "config": config, "classes": info.classes}
     return module_source(G, info.latent_dim, info.latent, info.data, info.data_shape, str(file), **extra)
@@ -108,11 +109,10 @@ def onnx_source(path: Path) -> SampleSource:
 
 def run_of(file: Path) -> tuple[Path | None, dict[str, Any]]:
     """The run a generator file sits in (for D and eval.json), or None outside a run folder; and the folder's config."""
-    from gantool.inference.loading import WEIGHTS
     from gantool.store.toml import read_toml
 
     folder = file if file.is_dir() else file.parent
-    config = read_toml(folder / "config.toml") if (folder / "config.toml").is_file() else {}
+    config = read_toml(folder / CONFIG) if (folder / CONFIG).is_file() else {}
     return folder if (folder / WEIGHTS).is_file() else None, config
 
 

@@ -17,6 +17,7 @@ from gantool.core.errors import GantoolError
 from gantool.core.latents import check_truncation
 from gantool.evaluation.context import EvalContext
 from gantool.evaluation.sources import SampleSource
+from gantool.store.layout import ONNX
 
 METRICS = ("fid", "prdc", "class-accuracy", "modes")  # the metrics each PSI row runs, where they apply
 FIGURES = (
@@ -49,7 +50,7 @@ def parse_psis(text: str) -> list[float]:
 def check_source(source: SampleSource, psis: list[float]) -> None:
     """Refuse, before any sample is drawn, a generator the truncation trick does not apply to."""
     if source.truncated is None or source.prior is None:
-        raise GantoolError(f"{source.describe} cannot draw truncated latents: evaluate a run folder, G*.safetensors or G.onnx")
+        raise GantoolError(f"{source.describe} cannot draw truncated latents: evaluate a run folder, G*.safetensors or {ONNX}")
     for psi in psis:
         check_truncation(psi, source.prior)
 

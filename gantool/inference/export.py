@@ -30,7 +30,8 @@ from gantool.core.runmeta import ModelInfo, Provenance, eval_headline
 from gantool.core.version import __version__
 from gantool.inference.loading import generator_file, load_generator_file, reference_points
 from gantool.plugins.figures import significant_digits
-from gantool.store.runs import CONFIG, recorded_recipe, resolve_run
+from gantool.store.layout import CONFIG, EVAL, ONNX
+from gantool.store.runs import recorded_recipe, resolve_run
 
 if TYPE_CHECKING:
     import torch
@@ -40,7 +41,6 @@ MIN_OPSET = 18  # the torch.onnx exporter's floor; older opsets go through a con
 TOLERANCE = 1e-4  # largest |onnx - torch| accepted for float32 outputs in [-1, 1]
 CHECK_BATCHES = (1, 7, 64)  # odd sizes too, to exercise the dynamic batch axis
 EXTRA = 'exporting needs the training extra: pip install "gantool[train]"'
-EVAL = "eval.json"
 
 
 @dataclass
@@ -84,7 +84,7 @@ def export_onnx(
         raise GantoolError(f"--opset must be between {MIN_OPSET} and {highest} (this onnx's newest), got {opset!r}")
     run_dir = resolve_run(run)
     source = generator_file(run_dir, ema)
-    path = Path(out) if out is not None else run_dir / "G.onnx"
+    path = Path(out) if out is not None else run_dir / ONNX
     if path.suffix.lower() != ".onnx":
         raise GantoolError(f"--onnx {path} should end in .onnx")
     check_writable(path, "--onnx")

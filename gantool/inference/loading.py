@@ -14,17 +14,16 @@ from gantool.core.devices import torch_device
 from gantool.core.errors import GantoolError
 from gantool.core.runmeta import DiscriminatorInfo, ModelInfo
 from gantool.plugins.networks import generate
+from gantool.store.layout import CONFIG, DISCRIMINATOR, EMA_WEIGHTS, WEIGHTS
 from gantool.store.runs import resolve_run
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
-WEIGHTS = "G.safetensors"
-EMA_WEIGHTS = "G_ema.safetensors"  # averaged weights, same metadata as G.safetensors (written by train unless --ema 0)
 REFERENCE_COUNT = 1000
 RUN_REMEDY = "point at a run folder written by 'gantool train'"
-EMA_HELP = "Use the run's weight average (G_ema.safetensors) when it has one; --no-ema takes the raw G."
+EMA_HELP = f"Use the run's weight average ({EMA_WEIGHTS}) when it has one; --no-ema takes the raw G."
 
 
 def generator_file(run_dir: Path, ema: bool | None = None) -> Path:
@@ -89,7 +88,7 @@ def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUN
     if info.data_shape != (2,):
         return None
     try:
-        cfg = read_toml(run_dir / "config.toml")
+        cfg = read_toml(run_dir / CONFIG)
         data = as_data(get_registry().create("dataset", cfg.get("data", info.data), **cfg.get("data_opt", {}))).train
     except GantoolError:
         return None
@@ -104,7 +103,7 @@ def load_discriminator(run_dir: Path) -> torch.nn.Module | None:
     from gantool.plugins.registry import get_registry
     from gantool.store import tensors as ckpt
 
-    file = run_dir / "D.safetensors"
+    file = run_dir / DISCRIMINATOR
     if not file.is_file():
         return None
     tensors, meta = ckpt.load_tensors(file)

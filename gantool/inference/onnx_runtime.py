@@ -18,6 +18,7 @@ from gantool.core import devices as gpu
 from gantool.core.devices import check_device
 from gantool.core.errors import GantoolError, first_line
 from gantool.core.runmeta import ModelInfo
+from gantool.store.layout import ONNX
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -82,7 +83,7 @@ class OnnxGenerator:
     def __init__(self, path: str | Path, device: str = "auto") -> None:
         path = Path(path)
         if path.is_dir():
-            path = path / "G.onnx"
+            path = path / ONNX
         if not path.exists():
             raise GantoolError(f"{path} does not exist: export a run with 'gantool export' or pass --model FILE.onnx")
         self.path = path

@@ -60,11 +60,12 @@ def open_generator(runtime: str, model: str | Path | None, device: str = "auto",
                 "(gantool export --no-ema exports the raw G)"
             )
         from gantool.inference.onnx_runtime import OnnxGenerator
+        from gantool.store.layout import ONNX
         from gantool.store.runs import resolve_run
 
         if model is not None and zoo.looks_like_name(model):
             return zoo.open_model(zoo.resolve(str(model)), device)
-        return OnnxGenerator(Path(model) if model is not None else resolve_run(None) / "G.onnx", device)
+        return OnnxGenerator(Path(model) if model is not None else resolve_run(None) / ONNX, device)
     if runtime == "torch":
         import importlib.util
 

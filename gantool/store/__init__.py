@@ -1,3 +1,3 @@
-"""Files on disk: safetensors written atomically, the checkpoint's key layout, run folders and their lock.
+"""Files on disk: a run folder's layout, safetensors written atomically, the checkpoint's keys, run folders and their lock.
 
 Imports only gantool.core."""

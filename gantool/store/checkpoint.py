@@ -25,7 +25,6 @@ from gantool.core.version import __version__
 if TYPE_CHECKING:
     import torch
 
-CHECKPOINT = "checkpoint.safetensors"
 NETWORKS = ("G", "D", "G_ema")
 OPTIMIZERS = ("opt_g", "opt_d")
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from gantool.core.errors import GantoolError
+from gantool.store.layout import LOCK
 
-LOCK_NAME = ".gantool.store.lock"
 # What a lock held by someone else looks like: EWOULDBLOCK from flock, EACCES or EDEADLOCK from msvcrt.
 BUSY = {errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
 
@@ -23,7 +23,7 @@ class FolderLock:
 
     def __init__(self, folder: Path, busy: str) -> None:
         """``busy`` ends the error message when another process holds the lock: what the user should do."""
-        self.path = folder / LOCK_NAME
+        self.path = folder / LOCK
         try:
             self.fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:

@@ -9,17 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from gantool.core.errors import GantoolError
-from gantool.store.checkpoint import CHECKPOINT
+from gantool.store.layout import CHECKPOINT, CONFIG, DISCRIMINATOR, WEIGHTS
 from gantool.store.lock import FolderLock
 from gantool.store.tensors import TEMP_SUFFIX, atomic_write
 
 RUNS = Path("runs")
 LATEST = RUNS / "latest"
-CONFIG = "config.toml"
 RECIPE_LINE = "# recipe: "  # config.toml's first line when the run started from a --config file (TOML readers skip it)
-METRICS = "metrics.jsonl"
 # A folder holding any of these holds a trained run: starting another run in it would overwrite them.
-WEIGHTS = (CHECKPOINT, "G.safetensors", "D.safetensors")
+TRAINED = (CHECKPOINT, WEIGHTS, DISCRIMINATOR)
 
 
 def config_text(settings: dict[str, Any], recipe: str | None) -> str:
@@ -68,7 +66,7 @@ def claim_run(run_dir: Path, resuming: bool) -> FolderLock:
         raise GantoolError(f"cannot create run folder {run_dir} ({exc.strerror or exc}): pick a --run-dir you can write to") from None
     busy = "wait for it to finish, or stop it (Ctrl-C saves a checkpoint) and resume then" if resuming else "pick another --run-dir"
     lock = FolderLock(run_dir, busy)
-    held = [name for name in WEIGHTS if (run_dir / name).exists()]
+    held = [name for name in TRAINED if (run_dir / name).exists()]
     if not resuming and held:
         lock.release()
         raise GantoolError(f"{run_dir} already holds a run ({held[0]}): continue it with --resume {run_dir}, or pick another --run-dir")
@@ -144,5 +142,5 @@ def resolve_run(run: str | Path | None) -> Path:
             raise GantoolError("there is no run yet (runs/latest is missing): train one with 'gantool train' or name a run folder")
         raise GantoolError(f"run {path} does not exist: check the path (runs are under runs/)")
     if not path.is_dir():
-        raise GantoolError(f"{path} is not a run folder: name the folder that holds G.safetensors")
+        raise GantoolError(f"{path} is not a run folder: name the folder that holds {WEIGHTS}")
     return path

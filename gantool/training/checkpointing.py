@@ -15,9 +15,10 @@ import torch
 from gantool.core.errors import GantoolError, first_line
 from gantool.core.runmeta import DiscriminatorInfo, ModelInfo
 from gantool.core.version import __version__
-from gantool.store import checkpoint as layout
+from gantool.store import checkpoint
 from gantool.store import tensors as files
-from gantool.store.runs import CONFIG, METRICS, config_text, point_latest, recorded_recipe, trim_metrics
+from gantool.store.layout import CHECKPOINT, CONFIG, METRICS, SAMPLES, network_file
+from gantool.store.runs import config_text, point_latest, recorded_recipe, trim_metrics
 from gantool.training import distributed
 from gantool.training.logs import non_finite_error
 from gantool.training.setup import Run
@@ -29,7 +30,7 @@ def open_run_folder(run: Run) -> None:
     if not run.ranks.main:
         return
     trim_metrics(run.run_dir / METRICS, run.start)
-    (run.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+    (run.run_dir / SAMPLES).mkdir(parents=True, exist_ok=True)
     point_latest(run.run_dir)
     recipe = run.cfg.recipe or (recorded_recipe(run.run_dir) if run.start else None)  # a resume keeps the run's recipe
     files.atomic_write(run.run_dir / CONFIG, config_text(run.cfg.to_dict(), recipe).encode())
@@ -44,10 +45,10 @@ def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
     return next((name for (name, _), ok in zip(floats, finite) if not ok), None)
 
 
-def own_rank_state(run: Run) -> layout.RankState:
+def own_rank_state(run: Run) -> checkpoint.RankState:
     cuda = torch.cuda.get_rng_state(run.device) if run.device.type == "cuda" else None
     perm, _ = run.batches.state()
-    return layout.RankState(torch.get_rng_state(), run.data_rng.get_state(), run.latent_rng.get_state(), cuda, perm)
+    return checkpoint.RankState(torch.get_rng_state(), run.data_rng.get_state(), run.latent_rng.get_state(), cuda, perm)
 
 
 def save(run: Run, step: int, last_saved: int) -> None:
@@ -56,23 +57,23 @@ def save(run: Run, step: int, last_saved: int) -> None:
     networks = {"G": nets.G, "D": nets.D} | ({"G_ema": nets.ema.model} if nets.ema is not None else {})
     _, position = run.batches.state()  # the position in the data is the same on every rank
     ranks = distributed.gather_states(own_rank_state(run).to_tensors(), run.ranks, run.device)
-    state = layout.TrainingState(
+    state = checkpoint.TrainingState(
         step=step,
         config=run.cfg.to_dict(),
         networks={name: files.state_tensors(net) for name, net in networks.items()},
         optimizers={"opt_g": nets.opt_g.state_dict(), "opt_d": nets.opt_d.state_dict()},
         data=position,
-        ranks=[layout.RankState.from_tensors(own) for own in ranks],
+        ranks=[checkpoint.RankState.from_tensors(own) for own in ranks],
     )
-    tensors, meta = layout.to_tensors(state)
+    tensors, meta = checkpoint.to_tensors(state)
     bad = first_non_finite(tensors)  # a finite loss can still come with an infinite gradient
     if bad is not None:
         raise non_finite_error(f"{bad} became NaN or infinite", step, last_saved, run.run_dir)
     if not run.ranks.main:
         return
-    files.save_tensors(run.run_dir / layout.CHECKPOINT, tensors, meta)
+    files.save_tensors(run.run_dir / CHECKPOINT, tensors, meta)
     for name, weights in state.networks.items():
-        files.save_tensors(run.run_dir / f"{name}.safetensors", weights, network_metadata(run, name, step))
+        files.save_tensors(run.run_dir / network_file(name), weights, network_metadata(run, name, step))
 
 
 def network_metadata(run: Run, name: str, step: int) -> dict[str, str]:
@@ -88,11 +89,11 @@ def network_metadata(run: Run, name: str, step: int) -> dict[str, str]:
 
 def restore(run: Run) -> int:
     """Put ``run`` back exactly as it was at its last checkpoint; returns that step."""
-    path = run.run_dir / layout.CHECKPOINT
+    path = run.run_dir / CHECKPOINT
     tensors, meta = files.load_tensors(path)
     nets = run.nets
     try:
-        state = layout.from_tensors(tensors, meta, run.ranks.rank, run.ranks.world, path)
+        state = checkpoint.from_tensors(tensors, meta, run.ranks.rank, run.ranks.world, path)
         weights = state.networks
         targets: list[tuple[str, torch.nn.Module]] = [("G", nets.G), ("D", nets.D)]
         if nets.ema is not None:  # a run resumed with an average it lacked starts it from G
@@ -100,8 +101,8 @@ def restore(run: Run) -> int:
         for name, net in targets:
             files.load_state(net, weights.get(name, {}), f"{path} ({name})")
         # Optimizer.load_state_dict moves each state tensor to its parameter's device itself.
-        layout.load_optimizer(nets.opt_g, state.optimizers["opt_g"], "opt_g")
-        layout.load_optimizer(nets.opt_d, state.optimizers["opt_d"], "opt_d")
+        checkpoint.load_optimizer(nets.opt_g, state.optimizers["opt_g"], "opt_g")
+        checkpoint.load_optimizer(nets.opt_d, state.optimizers["opt_d"], "opt_d")
         own = state.ranks[0]
         run.batches.load_state(own.perm, state.data)
         torch.set_rng_state(own.torch_rng)

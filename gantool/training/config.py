@@ -18,7 +18,8 @@ from gantool.core.devices import DEVICE_HELP
 from gantool.core.errors import GantoolError
 from gantool.core.latents import PRIORS
 from gantool.core.options import Scalar, option, validate
-from gantool.store.runs import CONFIG, recorded_recipe
+from gantool.store.layout import CONFIG, EMA_WEIGHTS, METRICS, TENSORBOARD
+from gantool.store.runs import recorded_recipe
 from gantool.store.toml import read_toml as read_toml_file
 
 OPTION_TABLES = ("gen_opt", "disc_opt", "loss_opt", "data_opt")
@@ -67,14 +68,14 @@ class TrainConfig:
     sample_every: int | None = option(None, "Steps between sample grids (default: a tenth of the run).", checks.positive)
     ckpt_every: int = option(1000, "Steps between checkpoints.", checks.positive)
     ema: float = option(
-        0.999, "Average G's weights with this decay into G_ema.safetensors, which export, sample and eval then use (0: off).", checks.ema
+        0.999, f"Average G's weights with this decay into {EMA_WEIGHTS}, which export, sample and eval then use (0: off).", checks.ema
     )
-    eval_every: int | None = option(None, "Steps between evaluations ('gantool eval' figures) in metrics.jsonl.", checks.positive)
+    eval_every: int | None = option(None, f"Steps between evaluations ('gantool eval' figures) in {METRICS}.", checks.positive)
     eval_n: int | None = option(None, "Samples per evaluation (default: 10,000 images, 2,500 points).", checks.positive)
     eval_metrics: list[str] | None = option(
         None, "Metric to log with --eval-every (repeatable; default: all that apply).", checks.names_list
     )
-    tensorboard: bool = option(False, "Also log to RUN/tensorboard (needs tensorboard).", checks.boolean)
+    tensorboard: bool = option(False, f"Also log to RUN/{TENSORBOARD} (needs tensorboard).", checks.boolean)
     amp: str = option("none", "Mixed precision: none or bf16 (autocast to bfloat16).", checks.choice("none", "bf16"))
     compile: bool = option(False, "torch.compile G and D (CUDA graphs on CUDA).", checks.boolean)
     sync_bn: bool = option(False, "With several GPUs: BatchNorm statistics over the whole global batch (SyncBatchNorm).", checks.boolean)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import torch
 
 from gantool.core.errors import GantoolError
-from gantool.store.runs import METRICS
+from gantool.store.layout import METRICS, TENSORBOARD
 from gantool.training import distributed
 from gantool.training.ranks import Ranks
 
@@ -82,7 +82,7 @@ class MetricsLog:
 def tensorboard_writer(run_dir: Path) -> Any:
     from torch.utils.tensorboard import SummaryWriter
 
-    return SummaryWriter(str(run_dir / "tensorboard"))
+    return SummaryWriter(str(run_dir / TENSORBOARD))
 
 
 def log_scalars(board: Any, record: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ import torch
 from gantool.core.images import picture, save_png
 from gantool.core.latents import draw_torch
 from gantool.plugins.networks import generate
+from gantool.store.layout import LATEST_GRID, sample_grid
 from gantool.training.ranks import SeedOffset
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ class SampleGrids:
     def __call__(self, step: int) -> None:
         out = generate(self.run.nets.shown, self.z, self.labels, batch_size=len(self.z))  # the whole grid in one pass
         pixels = picture(out, self.reference, ncol=self.columns)
-        save_png(pixels, self.run.run_dir / "samples" / f"step_{step:07d}.png")
-        save_png(pixels, self.run.run_dir / "samples.png")
+        save_png(pixels, sample_grid(self.run.run_dir, step))
+        save_png(pixels, self.run.run_dir / LATEST_GRID)
         if self.board is not None:
             self.board.add_image("samples", pixels, step, dataformats="HWC")
 

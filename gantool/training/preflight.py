@@ -12,6 +12,7 @@ from pathlib import Path
 from gantool.core.errors import GantoolError
 from gantool.core.options import accepts
 from gantool.plugins.registry import get_registry
+from gantool.store.layout import EMA_WEIGHTS
 from gantool.store.runs import check_resumable, claim_run, resolve_run
 from gantool.training.config import TrainConfig
 from gantool.training.ranks import env_ranks
@@ -45,11 +46,11 @@ def preflight(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str |
     if resume is not None and run_dir is not None:
         raise GantoolError("--resume continues a run in its own folder: leave out --run-dir")
     resumed = resume_folder(resume)
-    if resumed is not None and not cfg.ema and (resumed / "G_ema.safetensors").is_file():
+    if resumed is not None and not cfg.ema and (resumed / EMA_WEIGHTS).is_file():
         # going on without the average would leave G_ema (which export and sample prefer) behind G; never delete it
         raise GantoolError(
-            f"{resumed} keeps a weight average (G_ema.safetensors) that --ema 0 would leave stale: "
-            "resume with an --ema decay, or move G_ema.safetensors out of the run first"
+            f"{resumed} keeps a weight average ({EMA_WEIGHTS}) that --ema 0 would leave stale: "
+            f"resume with an --ema decay, or move {EMA_WEIGHTS} out of the run first"
         )
     for kind, name, options in cfg.components():
         if kind in NETWORK_FLAGS and "num_classes" in options:  # else a TypeError: the factory would get it twice

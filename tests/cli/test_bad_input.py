@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gantool.store.checkpoint import CHECKPOINT
-from gantool.store.lock import LOCK_NAME
+from gantool.store.layout import CHECKPOINT, LOCK
 from tests.conftest import make_distribution, run_cli
 
 Setup = Callable[[Path, Path], "dict[str, str] | None"]  # (working folder, a trained run to copy) -> extra environment
@@ -260,7 +259,7 @@ def snapshot(root: Path) -> dict[str, bytes | str]:
             key = str(path.relative_to(root))
             if path.is_symlink():
                 found[key] = f"-> {os.readlink(path)}"
-            elif path.is_file() and name != LOCK_NAME:
+            elif path.is_file() and name != LOCK:
                 found[key] = path.read_bytes()
             elif path.is_dir():
                 found[key] = "<dir>"

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from gantool.store import tensors as ckpt
-from gantool.store.checkpoint import CHECKPOINT
+from gantool.store.layout import CHECKPOINT
 from gantool.training.config import build_config, resolve_config
 from gantool.training.run import train
 from tests.conftest import make_distribution, run_cli

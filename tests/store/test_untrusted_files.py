@@ -30,7 +30,7 @@ from gantool.core.errors import GantoolError
 from gantool.inference.loading import load_generator
 from gantool.inference.onnx_runtime import OnnxGenerator
 from gantool.store import tensors as ckpt
-from gantool.store.checkpoint import CHECKPOINT
+from gantool.store.layout import CHECKPOINT
 from gantool.training.config import FIELDS, build_config, read_toml, resolve_config
 from gantool.training.run import train
 from tests.conftest import by_tier, run_cli

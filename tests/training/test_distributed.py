@@ -19,7 +19,7 @@ import torch
 
 from gantool.core.errors import GantoolError, RankFailedError
 from gantool.store import tensors as ckpt
-from gantool.store.checkpoint import CHECKPOINT
+from gantool.store.layout import CHECKPOINT
 from gantool.training.distributed import shard
 from gantool.training.launch import first_failure, note_failure, worker_argv
 from gantool.training.ranks import Ranks, SeedOffset, rank_seed

@@ -22,8 +22,8 @@ import pytest
 
 from gantool.core.errors import GantoolError
 from gantool.store import tensors as ckpt
-from gantool.store.checkpoint import CHECKPOINT
-from gantool.store.lock import LOCK_NAME, FolderLock
+from gantool.store.layout import CHECKPOINT, LOCK
+from gantool.store.lock import FolderLock
 from gantool.store.runs import trim_metrics
 from tests.conftest import GANTOOL, assert_same_run, make_distribution, run_cli
 
@@ -148,7 +148,7 @@ def test_sigkill_at_random_moments_never_leaves_an_unreadable_checkpoint(tmp_pat
         steps = json.loads(meta["step"])
         ckpt.load_tensors(run / "G.safetensors")
         ckpt.load_tensors(run / "D.safetensors")
-    assert (run / LOCK_NAME).exists()  # the lock file stays: the OS lock died with its process
+    assert (run / LOCK).exists()  # the lock file stays: the OS lock died with its process
     final = cli("train", "--resume", "r", "--steps", str(steps + 5), cwd=tmp_path)
     assert final.returncode == 0, final.stderr
     assert not [p.name for p in run.iterdir() if p.name.endswith(ckpt.TEMP_SUFFIX)]  # killed writers' temp files are gone
