@@ -175,7 +175,7 @@ def assert_same_run(a: Path, b: Path, metrics: bool = True) -> None:
     import torch
 
     from gantool.store import tensors as ckpt
-    from gantool.store.checkpoint import CHECKPOINT
+    from gantool.store.layout import CHECKPOINT
 
     for name in (CHECKPOINT, "G.safetensors", "D.safetensors", "G_ema.safetensors"):
         assert (a / name).is_file() == (b / name).is_file(), name
