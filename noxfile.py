@@ -12,6 +12,8 @@ nox.options.sessions = ["tests", "lint", "typecheck", "light"]
 nox.options.default_venv_backend = "venv"
 
 ROOT = Path(__file__).parent
+# The suite on every core; a module's tests stay on one worker, so its module-scoped trained runs are made once.
+PARALLEL = ("-n", "auto", "--dist", "loadscope")
 # Everything the tests exercise: gantool with its training extra and the plugin packages.
 LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg", "-e", "plugins/gantool-dcgan", "-e", "plugins/gantool-losses"]
 TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
@@ -24,7 +26,7 @@ def tests(session: nox.Session) -> None:
     """The fast tier of the test suite, against real torch, real entry points and real onnxruntime; pytest's
     testpaths include plugins/*/tests, so the plugin packages' own tests run too."""
     session.install(*LOCAL_PACKAGES)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs)
 
 
 @nox.session(name="tests-full")
@@ -32,7 +34,7 @@ def tests_full(session: nox.Session) -> None:
     """Every test: the fast tier and the slow one (torchrun, kill -9, pip builds, torch.compile, long training),
     with hypothesis exploring random examples."""
     session.install(*LOCAL_PACKAGES)
-    session.run("pytest", "--full", *session.posargs)
+    session.run("pytest", "--full", *PARALLEL, *session.posargs)
 
 
 @nox.session

@@ -115,7 +115,7 @@ def test_models_table_fits_80_columns(zoo):
     for phrase in (f"modes {evaluated['modes_captured']}/8,", f"high quality {evaluated['high_quality']:.1%}"):
         assert phrase in figures, proc.stdout
     assert rows["gone"][5].startswith("error: see") and rows["junk"][5].startswith("error: see"), proc.stdout
-    below = " ".join(lines[lines.index(next(line for line in lines if line.startswith("└"))) + 1 :])
+    below = " ".join(" ".join(lines[lines.index(next(line for line in lines if line.startswith("└"))) + 1 :]).split())  # unwrapped
     assert below.startswith("gone: model 'gone' (from gantool-badzoo) points at") and "reinstall gantool-badzoo" in below
     assert "junk: model 'junk' (from gantool-badzoo): " in below and "not an ONNX model" in below
 
