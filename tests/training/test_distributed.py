@@ -23,7 +23,7 @@ from gantool.store.layout import CHECKPOINT
 from gantool.training.distributed import shard
 from gantool.training.launch import first_failure, note_failure, worker_argv
 from gantool.training.ranks import Ranks, SeedOffset, rank_seed
-from tests.conftest import make_distribution, run_cli
+from tests.conftest import make_distribution, spawn_cli
 
 WORKER = str(Path(__file__).with_name("distributed_worker.py"))
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # two ranks on two cores: one thread each
@@ -180,7 +180,7 @@ def straight(tmp_path_factory: pytest.TempPathFactory, plugin_env: dict[str, str
 def resumed(tmp_path_factory: pytest.TempPathFactory, plugin_env: dict[str, str]) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """Four steps with `gantool train --nproc 2`, then four more with `torchrun -m gantool train --resume`."""
     home = tmp_path_factory.mktemp("resumed")
-    first = run_cli("train", *FLAGS, "--steps", "4", "--nproc", "2", "--run-dir", "run", cwd=home, env={**plugin_env, **ONE_THREAD})
+    first = spawn_cli("train", *FLAGS, "--steps", "4", "--nproc", "2", "--run-dir", "run", cwd=home, env={**plugin_env, **ONE_THREAD})
     assert first.returncode == 0, first.stderr[-4000:]
     second = torchrun("-m", "gantool", "train", "--resume", "run", "--steps", "8", cwd=home, env=plugin_env)
     assert second.returncode == 0, second.stderr[-4000:]
@@ -292,7 +292,7 @@ def test_resume_continues_a_distributed_run_exactly(straight, resumed):
 @pytest.mark.slow  # torchrun and --nproc 2: real processes
 def test_resuming_with_another_world_size_is_a_one_line_error(resumed, plugin_env):
     run, _ = resumed
-    proc = run_cli("train", "--resume", str(run), "--steps", "12", env=plugin_env)
+    proc = spawn_cli("train", "--resume", str(run), "--steps", "12", env=plugin_env)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "written by a run on 2 process(es)" in lines[0] and "--nproc 2" in lines[0], proc.stderr
@@ -315,7 +315,7 @@ def test_resuming_with_another_world_size_is_a_one_line_error(resumed, plugin_en
 def test_a_failing_rank_stops_the_whole_job_with_its_error(tmp_path, plugin_env, flags, code, message):
     """Rank 1 fails at step 3 while rank 0 waits for it in an all-reduce: the job ends at once, with rank 1's error."""
     started = time.monotonic()
-    proc = run_cli("train", *FLAGS, *flags, "--steps", "200", "--nproc", "2", cwd=tmp_path, env={**plugin_env, **ONE_THREAD})
+    proc = spawn_cli("train", *FLAGS, *flags, "--steps", "200", "--nproc", "2", cwd=tmp_path, env={**plugin_env, **ONE_THREAD})
     assert time.monotonic() - started < 120  # rank 0 was stopped, not left hanging
     assert proc.returncode == code, proc.stderr[-4000:]
     assert proc.stderr.strip().splitlines()[-1] == message, proc.stderr
@@ -337,7 +337,7 @@ def test_a_failing_rank_stops_the_whole_job_with_its_error(tmp_path, plugin_env,
 )
 def test_bad_input_found_on_every_rank_is_one_line_and_exit_2(tmp_path, flags, message):
     base = ("--data", "ring", "--data-opt", "n=1000", "--steps", "3", "--device", "cpu", "--nproc", "2")
-    proc = run_cli("train", *base, *flags, cwd=tmp_path, env=ONE_THREAD)
+    proc = spawn_cli("train", *base, *flags, cwd=tmp_path, env=ONE_THREAD)
     assert proc.returncode == 2, proc.stderr[-4000:]
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
@@ -380,7 +380,7 @@ def test_ctrl_c_stops_every_process_and_keeps_the_checkpoint(tmp_path):
 
 
 def test_nproc_under_torchrun_is_refused(tmp_path):
-    proc = run_cli("train", "--nproc", "2", "--steps", "1", cwd=tmp_path, env={"TORCHELASTIC_RUN_ID": "x", "RANK": "0"})
+    proc = spawn_cli("train", "--nproc", "2", "--steps", "1", cwd=tmp_path, env={"TORCHELASTIC_RUN_ID": "x", "RANK": "0"})
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: --nproc starts its own processes: under torchrun leave it out (torchrun's --nproc-per-node sets the count)"
@@ -458,11 +458,11 @@ def test_a_conditional_run_on_two_processes_shards_labels_with_their_images_and_
     """--conditional under DDP on gloo: each rank's shard carries its labels, and a resumed run matches a straight one."""
     base = ("--gen", "test-cond", "--data", "test-labelled-square", "--conditional", "--batch-size", "16", "--device", "cpu")
     base += ("--ckpt-every", "3", "--log-every", "3", "--nproc", "2")
-    straight = run_cli("train", *base, "--steps", "6", "--run-dir", "straight", cwd=tmp_path, env=ONE_THREAD)
+    straight = spawn_cli("train", *base, "--steps", "6", "--run-dir", "straight", cwd=tmp_path, env=ONE_THREAD)
     assert straight.returncode == 0, straight.stderr[-4000:]
-    half = run_cli("train", *base, "--steps", "3", "--run-dir", "half", cwd=tmp_path, env=ONE_THREAD)
+    half = spawn_cli("train", *base, "--steps", "3", "--run-dir", "half", cwd=tmp_path, env=ONE_THREAD)
     assert half.returncode == 0, half.stderr[-4000:]
-    resumed = run_cli("train", "--resume", "half", "--steps", "6", "--nproc", "2", cwd=tmp_path, env=ONE_THREAD)
+    resumed = spawn_cli("train", "--resume", "half", "--steps", "6", "--nproc", "2", cwd=tmp_path, env=ONE_THREAD)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     assert json.loads(ckpt.read_metadata(tmp_path / "half" / CHECKPOINT)["world_size"]) == 2
     for name in ("G", "D"):
