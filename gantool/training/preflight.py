@@ -58,7 +58,7 @@ def preflight(cfg: TrainConfig, run_dir: str | Path | None = None, resume: str |
                 f"num_classes is not an option of {NETWORK_FLAGS[kind]}: --conditional sets it from the dataset's classes; leave it out"
             )
         component = get_registry().check(kind, name, options)
-        if cfg.conditional and kind in ("generator", "discriminator") and not accepts(component.factory, "num_classes"):
+        if cfg.conditional and kind in NETWORK_FLAGS and not accepts(component.factory, "num_classes"):
             raise GantoolError(
                 f"{kind} {name!r} (from {component.plugin}) cannot condition on labels: its factory takes no num_classes; "
                 "pick one that does, or leave out --conditional"
