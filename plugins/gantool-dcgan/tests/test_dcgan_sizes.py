@@ -62,12 +62,14 @@ def test_conditional_pair_at_every_side(side):
             assert D(x, y).shape == (4, columns)
 
 
+# 9-13 s each on 2 cores: the slow tier; 64x64 RGB and sn stay in the fast tier through the conditional sn/hinge run
+LONG = pytest.mark.slow
 RUNS = [
     pytest.param(1, 16, (), id="1x16x16"),
-    pytest.param(3, 64, (), id="3x64x64"),  # image-folder at 64x64 RGB with nothing but the size and the channels
+    pytest.param(3, 64, (), id="3x64x64", marks=LONG),  # image-folder at 64x64 RGB with nothing but the size and the channels
     pytest.param(1, 64, ("--disc-opt", "pack=2"), id="1x64x64-pack2"),
-    pytest.param(3, 128, ("--disc-opt", "sn=true"), id="3x128x128-sn"),
-    pytest.param(1, 256, (), id="1x256x256"),
+    pytest.param(3, 128, ("--disc-opt", "sn=true"), id="3x128x128-sn", marks=LONG),
+    pytest.param(1, 256, (), id="1x256x256", marks=LONG),
     pytest.param(3, 64, ("--conditional", "--disc-opt", "sn=true", "--loss", "hinge"), id="3x64x64-cond-sn-hinge", marks=needs_losses),
     pytest.param(1, 32, ("--conditional", "--disc-opt", "cond=acgan"), id="1x32x32-cond-acgan"),
 ]
