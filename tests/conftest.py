@@ -37,10 +37,16 @@ def spawn_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed console script in a real process, as a user would: for what only a process shows
     (its imports, signals, exit on a crash, a fresh interpreter's plugin discovery)."""
+    return subprocess.run([GANTOOL, *args], cwd=cwd, env=process_env(env), capture_output=True, text=True, timeout=timeout)
+
+
+def process_env(env: dict[str, str] | None) -> dict[str, str]:
+    """The environment of a process a test starts: this one's, a 200-column colourless terminal, then the test's
+    own variables, a PYTHONPATH among them kept before the caller's."""
     full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
-    if env and "PYTHONPATH" in env and os.environ.get("PYTHONPATH"):  # keep the caller's path after the test's own
+    if env and "PYTHONPATH" in env and os.environ.get("PYTHONPATH"):
         full_env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + os.environ["PYTHONPATH"]
-    return subprocess.run([GANTOOL, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return full_env
 
 
 def run_cli(

@@ -23,7 +23,7 @@ from gantool.store.layout import CHECKPOINT
 from gantool.training.distributed import shard
 from gantool.training.launch import first_failure, note_failure, worker_argv
 from gantool.training.ranks import Ranks, SeedOffset, rank_seed
-from tests.conftest import make_distribution, spawn_cli
+from tests.conftest import make_distribution, process_env, spawn_cli
 
 WORKER = str(Path(__file__).with_name("distributed_worker.py"))
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # two ranks on two cores: one thread each
@@ -150,10 +150,7 @@ FLAGS = [
 def torchrun(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The real torchrun (python -m torch.distributed.run), two processes, a rendezvous on a free local port."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *args]
-    full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **ONE_THREAD, **env}
-    if "PYTHONPATH" in env and os.environ.get("PYTHONPATH"):  # keep the caller's path after the test's own
-        full_env["PYTHONPATH"] = env["PYTHONPATH"] + os.pathsep + os.environ["PYTHONPATH"]
-    return subprocess.run(command, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=cwd, env=process_env({**ONE_THREAD, **env}), capture_output=True, text=True, timeout=300)
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
