@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def grid(images: np.ndarray, ncol: int | None = None, pad: int = 2) -> np.ndarray:
@@ -63,10 +67,28 @@ def picture(samples: np.ndarray, reference: np.ndarray | None = None, ncol: int 
 
 
 def save_png(pixels: np.ndarray, path: str | Path) -> None:
+    viewable(pixels).save(path)
+
+
+def save_animation(frames: list[np.ndarray], path: str | Path, fps: float) -> None:
+    """Frames of one size as a looping GIF or WebP (by ``path``'s suffix), blown up as ``save_png`` does.
+
+    GIF stores grey frames exactly and colour ones through a 256-colour palette; WebP is written lossless.
+    A frame equal to the one before it is merged into it by Pillow (one frame shown twice as long), so a
+    still stretch costs nothing.
+    """
+    images = [viewable(f) for f in frames]
+    delay = round(1000 / fps)
+    extra = {"lossless": True} if Path(path).suffix.lower() == ".webp" else {"optimize": False}
+    images[0].save(path, save_all=True, append_images=images[1:], duration=delay, loop=0, **extra)
+
+
+def viewable(pixels: np.ndarray) -> Image.Image:
+    """A uint8 (H, W, C) picture as a Pillow image, small ones blown up so people can see the digits."""
     from PIL import Image
 
     image = Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
-    if image.width < 256:  # small grids get blown up so people can see the digits
+    if image.width < 256:
         factor = math.ceil(256 / image.width)
         image = image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
-    image.save(path)
+    return image

@@ -87,8 +87,27 @@ def walks(count: int, steps: int, dim: int, prior: str, seed: int, truncation: f
     import numpy as np
 
     ends = draw(2 * count, dim, prior, seed, truncation).astype(np.float64)
-    a, b = ends[:count, None, :], ends[count:, None, :]
-    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    return between(ends[:count, None, :], ends[count:, None, :], np.linspace(0.0, 1.0, steps)[None, :, None], prior)
+
+
+def loop(count: int, points: int, steps: int, dim: int, prior: str, seed: int, truncation: float | None = None) -> np.ndarray:
+    """``count`` closed walks through ``points`` random latents each, ``steps`` per leg, shaped (count, points * steps, dim).
+
+    Each leg leaves its latent at t = 0 and stops one step short of the next, and the last leg
+    returns to the first latent: played on repeat, the walk has no seam and no repeated frame.
+    """
+    import numpy as np
+
+    ends = draw(points * count, dim, prior, seed, truncation).astype(np.float64).reshape(points, count, 1, dim)
+    t = (np.arange(steps, dtype=np.float64) / steps)[None, :, None]
+    legs = [between(ends[i], ends[(i + 1) % points], t, prior) for i in range(points)]
+    return np.concatenate(legs, axis=1)
+
+
+def between(a: np.ndarray, b: np.ndarray, t: np.ndarray, prior: str) -> np.ndarray:
+    """Points at ``t`` on the way from latents ``a`` to ``b`` (float64, broadcast), as float32: see ``walks`` for the path."""
+    import numpy as np
+
     lerp = (1 - t) * a + t * b
     if prior != "normal":
         return lerp.astype(np.float32)

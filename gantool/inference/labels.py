@@ -54,6 +54,8 @@ def choose(spec: str | None, n: int, classes: tuple[str, ...] | None, seed: int)
         return None
     if spec is None:
         return LabelChoice(draw_labels(n, len(classes), seed))
+    if ":" in spec:
+        raise GantoolError(f"--label {spec} walks between two classes, which only an animation shows: --out FILE.gif with --interpolate K")
     tokens = [t.strip() for t in spec.split(",") if t.strip()]
     if not tokens:
         raise GantoolError("--label needs a class: a number, a class name, a comma-separated list, or all")

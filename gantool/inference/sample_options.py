@@ -20,24 +20,34 @@ from gantool.core.paths import check_writable
 from gantool.inference.loading import EMA_HELP
 
 RUNTIMES = ("onnx", "torch")
-FORMATS = (".png", ".npy")
+PICTURES = (".png", ".npy")
+ANIMATIONS = (".gif", ".webp")  # a latent walk played in a loop (gantool.inference.walks)
 DEFAULT_COUNT = 64
+DEFAULT_FPS = 12.0
+MAX_FPS = 50  # GIF delays are whole hundredths, and browsers slow delays under 0.02 s down to 0.1 s
 DEFAULT_BATCH = 256
 # Checked first, as they always were: the numbers, then --out, --device and --truncation in declaration order.
-NUMBERS = ("n", "batch_size", "interpolate", "seed")
+NUMBERS = ("n", "batch_size", "interpolate", "seed", "frames", "fps")
 
 
 def output_file(flag: str, value: Any) -> None:
     """A picture or an array, in a folder that can be written, refused before any work."""
     path = Path(value)
-    if path.suffix.lower() not in FORMATS:
-        raise GantoolError(f"{flag} {path} must end in .png (a picture) or .npy (the raw array)")
+    if path.suffix.lower() not in PICTURES + ANIMATIONS:
+        raise GantoolError(f"{flag} {path} must end in .png (a picture), .npy (the raw array), or .gif or .webp (an animated walk)")
     check_writable(path, flag)
 
 
 def truncation_range(flag: str, value: Any) -> None:
     """Its range, before a model is opened; the model's prior is checked once it is (gantool.inference.sampling.generate)."""
     check_truncation(value, "normal")
+
+
+def frame_rate(flag: str, value: Any) -> None:
+    """Frames per second an animation can keep to: above 0, at most ``MAX_FPS``."""
+    checks.positive_number(flag, value)
+    if value > MAX_FPS:
+        raise GantoolError(f"{flag} must be at most {MAX_FPS} (GIF players slow faster frames down), got {value}")
 
 
 @dataclass
@@ -51,7 +61,12 @@ class SampleOptions:
         "An .onnx file or an installed model's name (see 'gantool models') for onnx, a run folder for torch (default: runs/latest's).",
         show_default=False,
     )
-    out: Path = option(Path("samples.png"), "Output: .png for a picture, .npy for the raw (N, *data_shape) float32 array.", output_file)
+    out: Path = option(
+        Path("samples.png"),
+        "Output: .png for a picture, .npy for the raw (N, *data_shape) float32 array, .gif or .webp for an animated walk "
+        "(with --interpolate: N walks side by side, looping through several latents).",
+        output_file,
+    )
     seed: int | None = option(None, "Seed for the latents; the same seed gives the same samples in both runtimes.", checks.at_least(0))
     device: str = option("auto", f"{DEVICE_HELP}.", checks.device)
     batch_size: int = option(DEFAULT_BATCH, "Latents per forward pass.", checks.at_least(1))
@@ -62,7 +77,7 @@ class SampleOptions:
     label: str | None = option(
         None,
         "A conditional model's class: a number or name, several (3,5: a row each), or all (a row per class). "
-        "Without it labels are drawn uniformly; they are written beside --out.",
+        "Without it labels are drawn uniformly; they are written beside --out. In an animation, A:B walks from class A to B and back.",
         show_default=False,
     )
     truncation: float | None = option(
@@ -74,6 +89,24 @@ class SampleOptions:
         show_default=False,
     )
 
+    frames: int | None = option(
+        None,
+        "An animation's length in frames, rounded up to whole legs of --interpolate steps (default: a loop through 4 latents).",
+        checks.at_least(2),
+        show_default=False,
+    )
+    fps: float | None = option(None, f"An animation's frames per second (default {DEFAULT_FPS:g}).", frame_rate, show_default=False)
+
     def validate(self) -> None:
         """Every option's check, before a model is opened: a one-line error naming the flag."""
         validate(self, first=NUMBERS)
+        animated = Path(self.out).suffix.lower() in ANIMATIONS
+        if animated and self.interpolate is None:
+            raise GantoolError(f"--out {self.out} is an animated latent walk: add --interpolate K (steps from one latent to the next)")
+        if not animated and (self.frames is not None or self.fps is not None):
+            raise GantoolError("--frames and --fps shape an animation: write --out FILE.gif or FILE.webp with --interpolate K")
+        if animated and self.frames is not None and self.frames <= self.interpolate:
+            raise GantoolError(
+                f"--frames {self.frames} is at most one leg of --interpolate {self.interpolate} steps: "
+                "a loop visits at least two latents, give more frames"
+            )

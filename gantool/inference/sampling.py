@@ -18,7 +18,7 @@ from gantool.core.errors import GantoolError
 from gantool.core.options import keywords
 from gantool.core.runmeta import ModelInfo
 from gantool.inference import zoo
-from gantool.inference.sample_options import DEFAULT_BATCH, DEFAULT_COUNT, RUNTIMES, SampleOptions
+from gantool.inference.sample_options import ANIMATIONS, DEFAULT_BATCH, DEFAULT_COUNT, DEFAULT_FPS, RUNTIMES, SampleOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,10 +35,13 @@ class SampleResult:
     info: ModelInfo
     labels: np.ndarray | None = None  # a conditional generator's: one per sample, or per walk
     labels_path: Path | None = None
+    what: str = ""  # an animation's own description (gantool.inference.walks.Walk.describe)
 
     def summary(self) -> str:
         shape = list(self.info.data_shape)
-        if self.samples.ndim == len(shape) + 2:
+        if self.what:
+            what = self.what
+        elif self.samples.ndim == len(shape) + 2:
             what = f"{self.samples.shape[0]} latent walks of {self.samples.shape[1]} steps"
         else:
             what = f"{len(self.samples)} samples"
@@ -98,6 +101,8 @@ def sample(n: int = DEFAULT_COUNT, **options: Any) -> SampleResult:
     generator = open_generator(opts.runtime, opts.model, opts.device, opts.ema)
     info: ModelInfo = generator.info
     seed = secrets.randbelow(2**32) if opts.seed is None else opts.seed
+    if out.suffix.lower() in ANIMATIONS:
+        return animation(generator, n, seed, opts)
     samples, choice, columns = generate(
         generator, n, seed, label=opts.label, truncation=opts.truncation, batch_size=opts.batch_size, interpolate=opts.interpolate
     )
@@ -106,6 +111,38 @@ def sample(n: int = DEFAULT_COUNT, **options: Any) -> SampleResult:
         return SampleResult(out, samples, seed, generator.where, info)
     labels_path = write_labels(choice.labels, out, info.classes)
     return SampleResult(out, samples, seed, generator.where, info, choice.labels, labels_path)
+
+
+def animation(generator: Any, n: int, seed: int, opts: SampleOptions) -> SampleResult:
+    """``n`` looping latent walks played side by side (gantool.inference.walks), written to ``opts.out``."""
+    from gantool.core.images import save_animation
+    from gantool.inference.labels import write_labels
+    from gantool.inference.walks import animate
+
+    info: ModelInfo = generator.info
+    assert opts.interpolate is not None  # SampleOptions.validate asks for it
+    walk = animate(
+        generator,
+        n,
+        seed,
+        steps=opts.interpolate,
+        frames=opts.frames,
+        label=opts.label,
+        truncation=opts.truncation,
+        batch_size=opts.batch_size,
+    )
+    fps = DEFAULT_FPS if opts.fps is None else float(opts.fps)
+    out = Path(opts.out)
+    frames = [render(walk.samples[:, f], info, walk.columns) for f in range(walk.samples.shape[1])]
+    try:
+        save_animation(frames, out, fps)
+    except OSError as exc:
+        raise GantoolError(f"cannot write {out} ({exc.strerror or exc}): choose another --out") from None
+    result = SampleResult(out, walk.samples, seed, generator.where, info, what=walk.describe(info, fps))
+    if walk.choice is not None and info.classes is not None:
+        result.labels = walk.choice.labels
+        result.labels_path = write_labels(walk.choice.labels, out, info.classes)
+    return result
 
 
 # help() and editors show every option by name, with its type and default, as if spelled out above.
