@@ -12,21 +12,29 @@ from rich.markup import escape
 
 from gantool.cli.console import err
 from gantool.cli.options import flag_parameters
+from gantool.core.errors import GantoolError
 from gantool.inference.export import DEFAULT_OPSET
 from gantool.inference.loading import EMA_HELP
 from gantool.inference.sample_options import SampleOptions
+from gantool.inference.web import ORT_VERSION
 from gantool.store.layout import CONFIG, ONNX
 
 
 def register(app: typer.Typer) -> None:
     app.command()(export)
     app.command()(sample)
+    app.command()(serve)
     app.command()(info)
     app.command()(models)
 
 
 def export(
-    run: Annotated[Path | None, typer.Argument(help="Run folder (default: runs/latest).", show_default=False)] = None,
+    run: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Run folder (default: runs/latest); with --web also an .onnx file or an installed model's name.", show_default=False
+        ),
+    ] = None,
     onnx: Annotated[Path | None, typer.Option("--onnx", help=f"Where to write the model (default: RUN/{ONNX}).")] = None,
     ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=EMA_HELP, show_default=False)] = None,
     opset: Annotated[int, typer.Option(help="ONNX opset to target.")] = DEFAULT_OPSET,
@@ -36,13 +44,34 @@ def export(
             help=f"Recipe to name in the file, e.g. mnist-cond (default: the one the run's {CONFIG} records).", show_default=False
         ),
     ] = None,
+    web: Annotated[
+        Path | None,
+        typer.Option(help="Also write a web page that samples the model in the browser into this new folder.", show_default=False),
+    ] = None,
+    ort: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"With --web: copy onnxruntime-web from this folder (its npm package's dist/), not {ORT_VERSION} from a CDN.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Export a run's generator to ONNX, with what a sampler needs and where it came from (settings, eval figures) as
-    metadata; checked against PyTorch before it is kept."""
-    from gantool.inference.export import export_onnx
+    metadata; checked against PyTorch before it is kept. --web DIR adds a page that samples it in the browser."""
+    if web is None:
+        if ort is not None:
+            raise GantoolError("--ort is where the --web page loads onnxruntime-web from: add --web DIR")
+        from gantool.inference.export import export_onnx
 
-    report = export_onnx(run, onnx, ema=ema, opset=opset, recipe=recipe)
-    err.print(escape(report.summary()), highlight=False, soft_wrap=True)
+        report = export_onnx(run, onnx, ema=ema, opset=opset, recipe=recipe)
+        err.print(escape(report.summary()), highlight=False, soft_wrap=True)
+        return
+    from gantool.inference.web import export_web
+
+    page, exported = export_web(run, web, ort, out=onnx, ema=ema, opset=opset, recipe=recipe)
+    for done in (exported, page):
+        if done is not None:
+            err.print(escape(done.summary()), highlight=False, soft_wrap=True)
 
 
 def sample(**values: Any) -> None:
@@ -54,6 +83,16 @@ def sample(**values: Any) -> None:
 
 
 sample.__signature__ = inspect.Signature(flag_parameters(SampleOptions))  # type: ignore[attr-defined]
+
+
+def serve(
+    folder: Annotated[Path, typer.Argument(help="A folder written by 'gantool export RUN --web FOLDER'.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free one).")] = 8000,
+) -> None:
+    """Serve a web page made by 'gantool export --web' on 127.0.0.1 with Python's own HTTP server, until Ctrl-C."""
+    from gantool.inference.web import serve as serve_folder
+
+    serve_folder(folder, port, lambda url: print(f"serving {folder} at {url} (Ctrl-C stops)", flush=True))
 
 
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False) -> None:
