@@ -264,7 +264,7 @@ BAD = [
     (("--model", "shape.onnx"), "shape.onnx takes input 'z' shaped (batch, 3) float, but a gantool generator takes (batch, 4) float"),
     (("--model", "fixed.onnx"), "fixed.onnx takes input 'z' shaped (1, 4) float"),
     (("--model", "vector.onnx", "--out", "v.png"), "data of shape [3] has no picture: write --out FILE.npy instead"),
-    (("--out", "samples.jpg"), "--out samples.jpg must end in .png (a picture) or .npy (the raw array)"),
+    (("--out", "samples.jpg"), "--out samples.jpg must end in .png (a picture), .npy (the raw array), or .gif or .webp (an animated walk)"),
     (("--out", "nowhere/s.png"), "--out nowhere/s.png: the folder nowhere does not exist"),
     (("--out", "a-file/s.png"), "a-file is not a folder"),
     (("--out", "folder.npy"), "--out folder.npy is a folder: name a file in it"),
