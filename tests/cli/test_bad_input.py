@@ -220,7 +220,9 @@ ROWS = [
     Bad(("sample", "--batch-size", "0"), "--batch-size must be a whole number of at least 1"),
     Bad(("sample", "--runtime", "tensorflow"), "--runtime must be onnx or torch, got 'tensorflow'"),
     Bad(("sample", "--device", "tpu"), "--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
-    Bad(("sample", "--out", "x.jpg"), "--out x.jpg must end in .png (a picture), .npy (the raw array), or .gif or .webp (an animated walk)"),
+    Bad(
+        ("sample", "--out", "x.jpg"), "--out x.jpg must end in .png (a picture), .npy (the raw array), or .gif or .webp (an animated walk)"
+    ),
     Bad(("sample", "--model", "missing.onnx", "--device", "cpu"), "missing.onnx does not exist: export a run with 'gantool export'"),
     Bad(("sample", "--model", "G.onnx", "--device", "cpu"), "G.onnx is not an ONNX model onnxruntime can", write("G.onnx", b"\x08junk")),
     Bad(
@@ -241,7 +243,9 @@ ROWS = [
     Bad(("sample", "--model", "digits", "--out", "w.webp"), "--out w.webp is an animated latent walk: add --interpolate K"),
     Bad(("sample", "--model", "digits", "--fps", "10"), "--frames and --fps shape an animation: write --out FILE.gif"),
     Bad(("sample", "--model", "digits", "--label", "3:8"), "--label 3:8 walks between two classes, which only an animation shows"),
-    Bad(("sample", "--model", "digits", "--label", "3:x", "--interpolate", "4", "--out", "w.gif"), "--label x is not a class of this model"),
+    Bad(
+        ("sample", "--model", "digits", "--label", "3:x", "--interpolate", "4", "--out", "w.gif"), "--label x is not a class of this model"
+    ),
     Bad(("sample", "--model", "digits", "--label", "3:", "--interpolate", "4", "--out", "w.gif"), "a walk between classes is A:B"),
     Bad(("sample", "--model", "ring", "--label", "1:2", "--interpolate", "4", "--out", "w.gif"), "--label needs a conditional model"),
     Bad(("export", "digits", "--web", "page"), "--web page exists and is not empty: name a new or empty folder", write("page/x")),

@@ -26,7 +26,10 @@ def test_the_command_and_the_function_take_the_declared_options():
     [
         ({"batch_size": 0}, "--batch-size must be a whole number of at least 1, got 0"),
         ({"interpolate": 1, "out": "x.jpg"}, "--interpolate must be a whole number of at least 2, got 1"),  # numbers first
-        ({"out": "x.jpg", "device": "tpu"}, "--out x.jpg must end in .png (a picture), .npy (the raw array), or .gif or .webp (an animated walk)"),
+        (
+            {"out": "x.jpg", "device": "tpu"},
+            "--out x.jpg must end in .png (a picture), .npy (the raw array), or .gif or .webp (an animated walk)",
+        ),
         ({"truncation": 1.5}, "--truncation must be a number in (0, 1]"),
     ],
 )
