@@ -1,7 +1,9 @@
 """Project tasks: `nox -s tests` (the fast tier), `nox -s tests-full` (every test), `nox -s lint`, `nox -s typecheck`,
-`nox -s light`, `nox -s recipes`."""
+`nox -s light`, `nox -s browser`, `nox -s recipes`."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,9 @@ LOCAL_PACKAGES = ["-e", ".[train,test]", "-e", "tests/plugin_pkg", "-e", "plugin
 TRAINING_ONLY = ("torch", "torchvision", "onnx", "onnxscript", "safetensors")
 PRETRAINED = "gantool.plugins.builtin.pretrained"  # the built-in module registering gantool/models/*.onnx
 SAMPLE_ARGS = {"digits": ("--label", "7")}  # how the light session samples a shipped model, beyond --model NAME
+LIGHT_WHEEL_MB = 5  # the light install's own wheel: code, templates and the shipped models
+BROWSER_TESTS = "tests/inference/test_web_browser.py"
+SYSTEM_PACKAGES = {"chromium": "chromium", "npm": "npm"}  # the browser tests' commands, by Debian package
 
 
 @nox.session
@@ -71,9 +76,22 @@ def light(session: nox.Session) -> None:
     session.run(gantool, "info", external=True)
     session.run(gantool, "sample", "--seed", "1", "--out", "onnx.npy", external=True)
     session.run(gantool, "sample", "--interpolate", "8", "--out", "walks.png", external=True)
+    session.run(gantool, "sample", "--interpolate", "8", "--out", "walk.gif", external=True)
+    session.run(gantool, "export", "digits", "--web", "page", external=True)  # the page's templates ship in the wheel
+    light_wheel(session, work)
     same = "import numpy as np; d = abs(np.load('onnx.npy') - np.load('torch.npy')).max(); print('|onnx - torch| <=', d); assert d < 1e-5"
     session.run(python, "-c", same, external=True)
     shipped_models(session, gantool)
+
+
+def light_wheel(session: nox.Session, work: Path) -> None:
+    """gantool's own wheel stays under LIGHT_WHEEL_MB."""
+    wheels = work / "wheel"
+    session.run("python", "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT))
+    size = next(wheels.glob("gantool-*.whl")).stat().st_size / 1e6
+    if size > LIGHT_WHEEL_MB:
+        session.error(f"the gantool wheel is {size:.1f} MB, over the light install's {LIGHT_WHEEL_MB} MB")
+    session.log(f"the gantool wheel is {size:.2f} MB")
 
 
 def shipped_models(session: nox.Session, gantool: str) -> None:
@@ -93,6 +111,20 @@ def shipped_models(session: nox.Session, gantool: str) -> None:
     for name in registered:
         session.run(gantool, "sample", "--model", name, *SAMPLE_ARGS.get(name, ()), "--seed", "0", "--out", f"{name}.png", external=True)
     session.log(f"sampled the shipped models {registered or '(none shipped yet)'} without torch")
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The web page in headless Chromium (tests/inference/test_web_browser.py): installs Debian's chromium and npm
+    when they are missing (as root, as CI runs), then runs those tests with CI=true, so a missing browser fails."""
+    missing = [package for command, package in SYSTEM_PACKAGES.items() if shutil.which(command) is None]
+    if missing:
+        if os.geteuid() != 0:
+            session.error(f"the browser tests need {', '.join(missing)}: sudo apt-get install -y {' '.join(missing)}")
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True)
+    session.install(*LOCAL_PACKAGES)
+    session.run("pytest", "--full", BROWSER_TESTS, *session.posargs, env={"CI": "true"})
 
 
 @nox.session
