@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def save_animation(frames: list[np.ndarray], path: str | Path, fps: float) -> No
     """
     images = [viewable(f) for f in frames]
     delay = round(1000 / fps)
-    extra = {"lossless": True} if Path(path).suffix.lower() == ".webp" else {"optimize": False}
+    extra: dict[str, Any] = {"lossless": True} if Path(path).suffix.lower() == ".webp" else {"optimize": False}
     images[0].save(path, save_all=True, append_images=images[1:], duration=delay, loop=0, **extra)
 
 

@@ -105,7 +105,7 @@ class SampleOptions:
             raise GantoolError(f"--out {self.out} is an animated latent walk: add --interpolate K (steps from one latent to the next)")
         if not animated and (self.frames is not None or self.fps is not None):
             raise GantoolError("--frames and --fps shape an animation: write --out FILE.gif or FILE.webp with --interpolate K")
-        if animated and self.frames is not None and self.frames <= self.interpolate:
+        if animated and self.frames is not None and self.interpolate is not None and self.frames <= self.interpolate:
             raise GantoolError(
                 f"--frames {self.frames} is at most one leg of --interpolate {self.interpolate} steps: "
                 "a loop visits at least two latents, give more frames"

@@ -82,11 +82,12 @@ def animate(
     count = n if choice is None else len(choice.labels)
     z = latents.loop(count, legs, steps, info.latent_dim, info.latent, seed, truncation)  # (count, frames, dim)
     total = legs * steps
+    y: np.ndarray | None = None  # (count, frames): each cell's label in each frame
     if move is not None:
         half = (legs // 2) * steps
         y = np.where(np.arange(total) < half, move[0], move[1]).astype(np.int64)[None, :].repeat(count, axis=0)
-    else:
-        y = None if choice is None else choice.labels[:, None].repeat(total, axis=1)
+    elif choice is not None:
+        y = choice.labels[:, None].repeat(total, axis=1)
     flat = generator(z.reshape(-1, info.latent_dim), batch_size, labels=None if y is None else y.reshape(-1))
     samples = flat.reshape(count, total, *info.data_shape)
     return Walk(samples, legs, choice, None if choice is None else choice.per_class, move)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any, ClassVar
+from typing import Any
 
 from gantool.core.errors import GantoolError
 from gantool.core.runmeta import ModelInfo
@@ -148,7 +148,7 @@ def serve(folder: Path, port: int, announce: Callable[[str], None]) -> None:
         raise GantoolError(f"--port must be a whole number from 0 (any free port) to 65535, got {port}")
 
     class Quiet(SimpleHTTPRequestHandler):
-        extensions_map: ClassVar[dict[str, str]] = {
+        extensions_map = {  # noqa: RUF012 (the standard library's own class attribute, extended)
             **SimpleHTTPRequestHandler.extensions_map,
             ".mjs": "text/javascript",
             ".wasm": "application/wasm",

@@ -112,3 +112,19 @@ def test_data_the_page_cannot_draw_is_refused(tmp_path, shape):
     proc = run_cli("export", "odd.onnx", "--web", "page", cwd=tmp_path)
     assert proc.returncode == 2 and f"makes data of shape {shape}, which the page cannot draw" in proc.stderr
     assert not (tmp_path / "page").exists()
+
+
+def test_walks_and_pages_need_no_torch(tmp_path):
+    """As after 'pip install gantool': the training extra hidden from a real process."""
+    import textwrap
+
+    from tests.inference.test_sample import BLOCK_TRAINING_EXTRA
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(textwrap.dedent(BLOCK_TRAINING_EXTRA))
+    absent = {"PYTHONPATH": str(site)}
+    walk = spawn_cli("sample", "--model", "digits", "-n", "4", "--interpolate", "3", "--out", "w.gif", cwd=tmp_path, env=absent)
+    assert walk.returncode == 0 and "an animation of 4 looping latent walks" in walk.stderr, walk.stderr
+    page = spawn_cli("export", "digits", "--web", "page", cwd=tmp_path, env=absent)
+    assert page.returncode == 0 and (tmp_path / "page" / "index.html").is_file(), page.stderr

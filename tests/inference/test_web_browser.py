@@ -126,6 +126,10 @@ def test_a_seed_draws_a_grid_of_64(browser, ort_dist, tmp_path):
         browser.open(server.url + "?seed=3")
         browser.wait_for(FIRST_GRID)
         np.testing.assert_array_equal(canvas(browser), pixels)  # a seed is the same grid on every visit
+        browser.evaluate("document.getElementById('walk').click()")  # the latent walk: the grid moves frame by frame
+        browser.wait_for("gantool.drawn >= 4", timeout=30)
+        browser.evaluate("document.getElementById('walk').click()")
+        assert canvas(browser).shape == pixels.shape and not np.array_equal(canvas(browser), pixels)
     finally:
         server.close()
 
