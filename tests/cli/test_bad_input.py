@@ -311,7 +311,7 @@ def test_bad_input(tmp_path, template, row):
 
 def test_the_table_covers_at_least_30_mistakes_across_commands():
     assert len(ROWS) >= 30
-    assert {r.args[0] for r in ROWS} >= {"train", "plugins", "export", "sample", "info"}
+    assert {r.args[0] for r in ROWS} >= {"train", "plugins", "export", "sample", "serve", "info"}
 
 
 def test_bare_gantool_answers_with_its_help_alone():

@@ -185,7 +185,7 @@ def test_exactly_one_onnxruntime_is_required_on_every_platform():
         assert chosen == (["onnxruntime-gpu"] if gpu_build else ["onnxruntime"]), (system, machine, chosen)
 
 
-@pytest.mark.parametrize("command", ["sample", "export", "info", "models"])
+@pytest.mark.parametrize("command", ["sample", "export", "serve", "info", "models"])
 def test_help_imports_no_torch(command):
     args = [sys.executable, "-X", "importtime", "-m", "gantool", command, "--help"]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
