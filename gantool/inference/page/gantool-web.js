@@ -14,7 +14,7 @@
   const COUNT = 64; // a grid of 8 x 8
   const PAD = 2; // white pixels around each cell, as gantool's PNG grids have
   const WALK_STEPS = 24; // frames from one latent to the next
-  const state = { session: null, z: null, labels: null, fixed: null, walking: false, drawn: 0, firstDrawMs: null };
+  const state = { session: null, z: null, labels: null, fixed: null, walking: false, drawn: 0, sessionMs: null, firstDrawMs: null };
   window.gantool = state; // what the browser test and the benchmark read
 
   function fail(message) {
@@ -222,6 +222,7 @@
     try {
       ort.env.wasm.numThreads = 1; // static hosting has no cross-origin isolation, which threads need
       state.session = await ort.InferenceSession.create("G.onnx", { executionProviders: ["wasm"] });
+      state.sessionMs = performance.now(); // when onnxruntime-web had compiled its WebAssembly and loaded the model
     } catch (e) {
       return fail(`The model G.onnx failed to load: ${e.message || e}`);
     }
