@@ -53,7 +53,10 @@ def frame_rate(flag: str, value: Any) -> None:
 @dataclass
 class SampleOptions:
     n: int = option(
-        DEFAULT_COUNT, "How many samples (--interpolate rounds up to whole walks).", checks.at_least(1), flags=("-n", "--count")
+        DEFAULT_COUNT,
+        "How many samples (--interpolate rounds up to whole walks; in an animation, the walks side by side).",
+        checks.at_least(1),
+        flags=("-n", "--count"),
     )
     runtime: str = option("onnx", "onnx (needs only onnxruntime) or torch (needs the training extra).")
     model: Path | None = option(
