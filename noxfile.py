@@ -38,6 +38,8 @@ def tests(session: nox.Session) -> None:
 def tests_full(session: nox.Session) -> None:
     """Every test: the fast tier and the slow one (torchrun, kill -9, pip builds, torch.compile, long training),
     with hypothesis exploring random examples."""
+    if os.environ.get("CI") == "true":  # CI installs what the browser tests need, which fail there without it
+        system_packages(session)
     session.install(*LOCAL_PACKAGES)
     session.run("pytest", "--full", *PARALLEL, *session.posargs)
 
@@ -117,14 +119,19 @@ def shipped_models(session: nox.Session, gantool: str) -> None:
 def browser(session: nox.Session) -> None:
     """The web page in headless Chromium (tests/inference/test_web_browser.py): installs Debian's chromium and npm
     when they are missing (as root, as CI runs), then runs those tests with CI=true, so a missing browser fails."""
+    system_packages(session)
+    session.install(*LOCAL_PACKAGES)
+    session.run("pytest", "--full", BROWSER_TESTS, *session.posargs, env={"CI": "true"})
+
+
+def system_packages(session: nox.Session) -> None:
+    """Debian's chromium and npm, installed with apt-get when missing (as root, as CI runs)."""
     missing = [package for command, package in SYSTEM_PACKAGES.items() if shutil.which(command) is None]
     if missing:
         if os.geteuid() != 0:
             session.error(f"the browser tests need {', '.join(missing)}: sudo apt-get install -y {' '.join(missing)}")
         session.run("apt-get", "update", "-qq", external=True)
         session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True)
-    session.install(*LOCAL_PACKAGES)
-    session.run("pytest", "--full", BROWSER_TESTS, *session.posargs, env={"CI": "true"})
 
 
 @nox.session
