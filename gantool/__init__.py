@@ -19,6 +19,7 @@ from gantool.plugins.hookspecs import hookimpl
 
 if TYPE_CHECKING:  # what mypy and editors see: the real signatures; at run time each loads on first use (_LAZY)
     from gantool.evaluation.context import EvalContext as EvalContext
+    from gantool.evaluation.projector import project as project
     from gantool.evaluation.runner import evaluate as evaluate
     from gantool.evaluation.runner import evaluate_path as evaluate_path
     from gantool.inference.api import load as load
@@ -40,6 +41,7 @@ _LAZY = {
     "EvalContext": "gantool.evaluation.context",
     "evaluate": "gantool.evaluation.runner",
     "evaluate_path": "gantool.evaluation.runner",
+    "project": "gantool.evaluation.projector",
     "export_onnx": "gantool.inference.export",
     "sample": "gantool.inference.sampling",
     "load": "gantool.inference.api",

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gantool.cli import evaluation, inference
+from gantool.cli import evaluation, inference, projection
 from gantool.cli import train as train_command
 from gantool.cli.console import err
 from gantool.cli.plugins import plugins_app
@@ -28,6 +28,7 @@ app = typer.Typer(
 train_command.register(app)
 inference.register(app)
 evaluation.register(app)
+projection.register(app)
 app.add_typer(plugins_app, name="plugins")
 
 

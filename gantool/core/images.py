@@ -92,3 +92,33 @@ def viewable(pixels: np.ndarray) -> Image.Image:
         factor = math.ceil(256 / image.width)
         image = image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
     return image
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+RESIZE_RULE = "an image of the model's aspect ratio is resized to its size (Lanczos); another aspect ratio is refused"
+
+
+def read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A PNG or JPEG as (C, H, W) float32 in [-1, 1] for a model of image ``shape``: grey or RGB as the model has
+    channels; resized when only its size differs (RESIZE_RULE). A one-line error when it cannot be."""
+    from PIL import Image, UnidentifiedImageError
+
+    from gantool.core.errors import GantoolError
+
+    channels, height, width = shape
+    try:
+        with Image.open(path) as image:
+            image.load()
+            pixels = image.convert("L" if channels == 1 else "RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        reason = "not an image Pillow can read" if isinstance(exc, UnidentifiedImageError) else str(getattr(exc, "strerror", "") or exc)
+        raise GantoolError(f"{path} cannot be read ({reason}): give PNG or JPEG images") from None
+    if pixels.size != (width, height):
+        if pixels.width * height != pixels.height * width:
+            raise GantoolError(
+                f"{path} is {pixels.width}x{pixels.height}, but the model makes {width}x{height} images: crop it to that aspect ratio "
+                "(an image of the same aspect ratio is resized)"
+            )
+        pixels = pixels.resize((width, height), Image.Resampling.LANCZOS)
+    array = np.asarray(pixels, dtype=np.float32).reshape(height, width, channels).transpose(2, 0, 1)
+    return array / 127.5 - 1.0

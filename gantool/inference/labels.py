@@ -70,12 +70,13 @@ def write_labels(labels: np.ndarray, out: Path, classes: tuple[str, ...]) -> Pat
     import numpy as np
 
     path = out.with_name(f"{out.stem}.labels{'.npy' if out.suffix.lower() == '.npy' else '.txt'}")
+    from gantool.inference.given_latents import write_array
+
+    if path.suffix == ".npy":
+        write_array(np.asarray(labels, dtype=np.int64), path)
+        return path
     try:
-        if path.suffix == ".npy":
-            with path.open("wb") as fh:
-                np.save(fh, np.asarray(labels, dtype=np.int64), allow_pickle=False)
-        else:
-            path.write_text("".join(f"{classes[i]}\n" for i in np.asarray(labels).reshape(-1)), encoding="utf-8")
+        path.write_text("".join(f"{classes[i]}\n" for i in np.asarray(labels).reshape(-1)), encoding="utf-8")
     except OSError as exc:
         raise GantoolError(f"cannot write {path} ({exc.strerror or exc}): choose another --out") from None
     return path

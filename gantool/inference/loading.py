@@ -58,18 +58,24 @@ def load_generator(
 
 def load_generator_file(path: Path, device: Any = "cpu") -> tuple[torch.nn.Module, ModelInfo]:
     """G from one ``G*.safetensors`` file, rebuilt through the registry from its own metadata, in inference mode."""
-    from gantool.plugins.registry import get_registry
     from gantool.store import tensors as ckpt
 
     tensors, meta = ckpt.load_tensors(path)
     info = ModelInfo.from_metadata(meta, str(path), RUN_REMEDY)
-    if not info.component:
-        raise GantoolError(f"{path} does not name its generator component: {RUN_REMEDY}")
-    extra = {"num_classes": len(info.classes)} if info.classes is not None else {}  # the class list decides, whatever options says
-    G = get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **{**info.options, **extra})
+    G = build_generator(info, path, RUN_REMEDY)
     ckpt.load_state(G, tensors, str(path))
     G.eval().requires_grad_(False)
     return G.to(device), info
+
+
+def build_generator(info: ModelInfo, path: Path, remedy: str) -> torch.nn.Module:
+    """A fresh G of the component, options and classes ``info`` names, through the registry: weights come after."""
+    from gantool.plugins.registry import get_registry
+
+    if not info.component:
+        raise GantoolError(f"{path} does not name its generator component: {remedy}")
+    extra = {"num_classes": len(info.classes)} if info.classes is not None else {}  # the class list decides, whatever options says
+    return get_registry().create("generator", info.component, info.latent_dim, info.data_shape, **{**info.options, **extra})
 
 
 def reference_points(run_dir: Path, info: ModelInfo, count: int = REFERENCE_COUNT) -> list[list[float]] | None:

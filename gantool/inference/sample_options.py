@@ -38,6 +38,12 @@ def output_file(flag: str, value: Any) -> None:
     check_writable(path, flag)
 
 
+def input_file(flag: str, value: Any) -> None:
+    """A file to read, refused before a model is opened when it is not there."""
+    if not Path(value).is_file():
+        raise GantoolError(f"{flag} {value} is not a file: point it at an .npy file (gantool project writes z.npy and labels.npy)")
+
+
 def truncation_range(flag: str, value: Any) -> None:
     """Its range, before a model is opened; the model's prior is checked once it is (gantool.inference.sampling.generate)."""
     check_truncation(value, "normal")
@@ -90,6 +96,16 @@ class SampleOptions:
         truncation_range,
         metavar="PSI",
         show_default=False,
+    )
+    latents: Path | None = option(
+        None,
+        "Sample these latents, an .npy array (N, latent_dim) (gantool project writes one), instead of drawing them; "
+        "-n, --seed, --truncation, --interpolate and --label do not apply.",
+        input_file,
+        show_default=False,
+    )
+    labels: Path | None = option(
+        None, "With --latents and a conditional model: an .npy array of N class indices, one per latent.", input_file, show_default=False
     )
 
     frames: int | None = option(

@@ -36,6 +36,7 @@ class SampleResult:
     labels: np.ndarray | None = None  # a conditional generator's: one per sample, or per walk
     labels_path: Path | None = None
     what: str = ""  # an animation's own description (gantool.inference.walks.Walk.describe)
+    given: str | None = None  # where the latents came from when they were given, not drawn from ``seed``
 
     def summary(self) -> str:
         shape = list(self.info.data_shape)
@@ -46,7 +47,8 @@ class SampleResult:
         else:
             what = f"{len(self.samples)} samples"
         labelled = f", their labels to {self.labels_path}" if self.labels_path is not None else ""
-        return f"wrote {what} of shape {shape} to {self.path}{labelled} ({self.where}; seed {self.seed})"
+        source = self.given or f"seed {self.seed}"
+        return f"wrote {what} of shape {shape} to {self.path}{labelled} ({self.where}; {source})"
 
 
 def open_generator(runtime: str, model: str | Path | None, device: str = "auto", ema: bool | None = None) -> Any:
@@ -100,6 +102,10 @@ def sample(n: int = DEFAULT_COUNT, **options: Any) -> SampleResult:
     out = Path(opts.out)
     generator = open_generator(opts.runtime, opts.model, opts.device, opts.ema)
     info: ModelInfo = generator.info
+    if opts.latents is not None:
+        return sample_given(generator, opts)
+    if opts.labels is not None:
+        raise GantoolError("--labels goes with --latents (one label per given latent); choose classes to draw with --label")
     seed = secrets.randbelow(2**32) if opts.seed is None else opts.seed
     if out.suffix.lower() in ANIMATIONS:
         return animation(generator, n, seed, opts)
@@ -143,6 +149,27 @@ def animation(generator: Any, n: int, seed: int, opts: SampleOptions) -> SampleR
         result.labels = walk.choice.labels
         result.labels_path = write_labels(walk.choice.labels, out, info.classes)
     return result
+
+
+def sample_given(generator: Any, opts: SampleOptions) -> SampleResult:
+    """``--latents`` (and ``--labels``): the given latents through the generator, in their order, in either runtime."""
+    from gantool.inference.given_latents import read_labels, read_latents
+    from gantool.inference.labels import write_labels
+
+    drawn = {"--seed": opts.seed, "--truncation": opts.truncation, "--interpolate": opts.interpolate, "--label": opts.label}
+    clash = [flag for flag, value in drawn.items() if value is not None]
+    if clash:
+        raise GantoolError(f"--latents gives the latents, so {clash[0]} does not apply: leave it out (classes come from --labels)")
+    info: ModelInfo = generator.info
+    z = read_latents(Path(opts.latents), info)  # type: ignore[arg-type]
+    labels = read_labels(opts.labels, len(z), info)
+    samples = generator(z, opts.batch_size, labels=labels)
+    out = Path(opts.out)
+    write(samples, out, info)
+    given = f"given latents {opts.latents}"
+    if labels is None or info.classes is None:
+        return SampleResult(out, samples, 0, generator.where, info, given=given)
+    return SampleResult(out, samples, 0, generator.where, info, labels, write_labels(labels, out, info.classes), given=given)
 
 
 # help() and editors show every option by name, with its type and default, as if spelled out above.
@@ -190,14 +217,15 @@ def write(samples: np.ndarray, out: Path, info: ModelInfo, columns: int | None =
     """``.npy``: the array as it is (no pickle); ``.png``: a grid of images, or a scatter over the real data for 2-D points."""
     import numpy as np
 
-    try:
-        if out.suffix.lower() == ".npy":
-            with out.open("wb") as fh:
-                np.save(fh, samples.astype(np.float32, copy=False), allow_pickle=False)
-        else:
-            from gantool.core.images import save_png
+    from gantool.inference.given_latents import write_array
 
-            save_png(render(samples, info, columns), out)
+    if out.suffix.lower() == ".npy":
+        write_array(samples.astype(np.float32, copy=False), out)
+        return
+    try:
+        from gantool.core.images import save_png
+
+        save_png(render(samples, info, columns), out)
     except OSError as exc:
         raise GantoolError(f"cannot write {out} ({exc.strerror or exc}): choose another --out") from None
 
