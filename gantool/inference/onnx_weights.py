@@ -31,17 +31,18 @@ def open_torch_generator(target: str | Path, device: Any = "cpu", ema: bool | No
     """(G in inference mode, its info, what it is) for a run folder (its G, as ``generator_file`` chooses), an
     ONNX file, a folder holding only ``G.onnx``, or an installed model's name."""
     path = Path(target)
-    if not path.exists() and zoo.looks_like_name(target):
+    if path.is_dir() and not (path / WEIGHTS).is_file() and (path / ONNX).is_file():
+        path = path / ONNX
+    named = not path.exists() and zoo.looks_like_name(target)
+    if ema is not None and (named or path.suffix == ".onnx"):
+        raise GantoolError("--ema/--no-ema choose a run's weights; an ONNX file holds the weights it was exported with: leave it out")
+    if named:
         model = zoo.resolve(str(target))
         if not model.path.is_file():
             raise GantoolError(f"model {model.name!r} (from {model.plugin}) points at {model.path}, which does not exist: reinstall it")
         G, info = load_onnx_generator(model.path, device)
         return G, info, f"model {model.name}"
-    if path.is_dir() and not (path / WEIGHTS).is_file() and (path / ONNX).is_file():
-        path = path / ONNX
     if path.is_file() and path.suffix == ".onnx":
-        if ema is not None:
-            raise GantoolError("--ema/--no-ema choose a run's weights; an ONNX file holds the weights it was exported with: leave it out")
         G, info = load_onnx_generator(path, device)
         return G, info, str(path)
     if path.is_file():
