@@ -11,8 +11,9 @@ features of the image and of its reconstruction.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,10 @@ PRUNE_AT = 0.25  # of the steps: candidates beyond the best ``restarts`` of each
 BETAS = (0.9, 0.999)
 PERCEPTUAL_WEIGHT = 0.1  # the feature distance's share beside the pixel MSE
 CANDIDATES_PER_PASS = 2048  # candidates optimised together: bounds memory, not results
+# Below this many candidates in a pass, a CPU runs the optimisation on one thread: matrices this small gain
+# nothing from a second one, and lose up to 100x when the cores are shared (42 s against 0.3 s for one digit,
+# 100 steps, on the 2-core machine with other jobs running).
+ONE_THREAD_BELOW = 256
 
 Features = Callable[["torch.Tensor"], "torch.Tensor"]
 
@@ -74,12 +79,13 @@ def optimise(
     image for a conditional G (None: every class is tried). Deterministic for a seed and the order of the images."""
     per_image = max(1, restarts * (len(info.classes) if info.classes is not None and labels is None else 1))
     chunk = max(1, CANDIDATES_PER_PASS // per_image)
-    parts = [
-        _project_chunk(
-            G, info, images[s : s + chunk], None if labels is None else labels[s : s + chunk], steps, restarts, seed + s, features
-        )
-        for s in range(0, len(images), chunk)
-    ]
+    with _threads(G, min(len(images), chunk) * per_image):
+        parts = [
+            _project_chunk(
+                G, info, images[s : s + chunk], None if labels is None else labels[s : s + chunk], steps, restarts, seed + s, features
+            )
+            for s in range(0, len(images), chunk)
+        ]
     cat = np.concatenate
     return Projection(
         cat([p.z for p in parts]),
@@ -88,6 +94,21 @@ def optimise(
         cat([p.mse for p in parts]),
         cat([p.loss for p in parts]),
     )
+
+
+@contextlib.contextmanager
+def _threads(G: Any, candidates: int) -> Iterator[None]:
+    """One torch thread for a small optimisation on the CPU (ONE_THREAD_BELOW), the caller's setting restored after."""
+    import torch
+
+    on_cpu = next(iter(G.parameters()), torch.empty(0)).device.type == "cpu"
+    before = torch.get_num_threads()
+    if on_cpu and candidates < ONE_THREAD_BELOW:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class _Candidates:
