@@ -49,22 +49,18 @@ def read_latents(path: Path, info: ModelInfo) -> np.ndarray:
 
 def read_labels(path: Path | None, n: int, info: ModelInfo) -> np.ndarray | None:
     """One whole-number label per latent for a conditional model (None for an unconditional one), checked in one line."""
-    import numpy as np
+    from gantool.inference.onnx_runtime import check_labels
 
-    if info.classes is None:
+    if info.classes is None or path is None:
         if path is not None:
             raise GantoolError(f"--labels {path}: this model is unconditional (trained without --conditional): leave out --labels")
+        if info.classes is not None:
+            raise GantoolError(f"this model is conditional ({len(info.classes)} classes): give --labels labels.npy, one class per latent")
         return None
-    if path is None:
-        raise GantoolError(f"this model is conditional ({len(info.classes)} classes): give --labels labels.npy, one class per latent")
     y = read_array(path, "--labels")
-    if y.dtype.kind not in "iu":
-        raise GantoolError(f"--labels {path} holds {y.dtype} numbers: save whole-number class indices (int64)")
-    if y.ndim != 1 or len(y) != n:
-        raise GantoolError(f"--labels {path} is shaped {y.shape}; give one label per latent: ({n},)")
-    if len(y) and (y.min() < 0 or y.max() >= len(info.classes)):
-        raise GantoolError(f"--labels {path} holds classes outside 0 to {len(info.classes) - 1}: this model has {len(info.classes)}")
-    return y.astype(np.int64)
+    if y.dtype.kind not in "iu" or y.ndim != 1:
+        raise GantoolError(f"--labels {path} holds {y.dtype} shaped {y.shape}: save one whole-number class index per latent, ({n},) int64")
+    return check_labels(y, n, info, "this model")
 
 
 def write_array(array: np.ndarray, path: Path) -> None:
