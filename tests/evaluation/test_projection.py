@@ -4,6 +4,8 @@ deterministic for a seed; every bad input one line; the light install told what 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -16,7 +18,7 @@ from gantool.inference.loading import TorchGenerator
 from gantool.inference.onnx_runtime import OnnxGenerator
 from gantool.inference.zoo import resolve
 from tests.conftest import Exported, run_cli, spawn_cli
-from tests.inference.test_sample import BLOCK_TRAINING_EXTRA
+from tests.inference.test_sample import BLOCK_TRAINING_EXTRA, TRAINING_ONLY
 
 STEPS = "60"  # few steps: the fast tier
 LATENT = 8
@@ -148,6 +150,13 @@ def test_a_larger_image_of_the_same_aspect_ratio_is_resized(inputs):
     proc = run_cli("project", "digits", "large.png", "ok.png", "--label", "1", "--steps", "5", "--out", "out", cwd=inputs)
     assert proc.returncode == 0, proc.stderr
     assert np.load(inputs / "out" / "z.npy").shape == (2, 16)
+
+
+def test_help_imports_no_torch():
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "gantool", "project", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "gantool.cli.projection" in modules and not {m.partition(".")[0] for m in modules} & {*TRAINING_ONLY, "numpy"}
 
 
 def test_the_light_install_says_projection_needs_the_training_extra(inputs):
