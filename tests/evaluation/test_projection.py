@@ -153,7 +153,8 @@ def test_a_larger_image_of_the_same_aspect_ratio_is_resized(inputs):
 
 
 def test_help_imports_no_torch():
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "gantool", "project", "--help"], capture_output=True, text=True, timeout=120)
+    args = [sys.executable, "-X", "importtime", "-m", "gantool", "project", "--help"]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "gantool.cli.projection" in modules and not {m.partition(".")[0] for m in modules} & {*TRAINING_ONLY, "numpy"}
