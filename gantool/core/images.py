@@ -95,12 +95,12 @@ def viewable(pixels: np.ndarray) -> Image.Image:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-RESIZE_RULE = "an image of the model's aspect ratio is resized to its size (Lanczos); another aspect ratio is refused"
 
 
 def read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """A PNG or JPEG as (C, H, W) float32 in [-1, 1] for a model of image ``shape``: grey or RGB as the model has
-    channels; resized when only its size differs (RESIZE_RULE). A one-line error when it cannot be."""
+    channels. The size rule: an image of the model's aspect ratio is resized to its size (Lanczos), another aspect
+    ratio is refused. A one-line error when it cannot be read or fit."""
     from PIL import Image, UnidentifiedImageError
 
     from gantool.core.errors import GantoolError
