@@ -73,7 +73,8 @@ def load_onnx_generator(path: Path, device: Any = "cpu") -> tuple[torch.nn.Modul
         raise GantoolError(f"{path} cannot be read by onnx ({first_line(exc)}): {REMEDY}") from None
     stored = {init.name: init for init in graph.initializer}
     state = G.state_dict()
-    missing = [k for k in state if k not in stored and not k.endswith("num_batches_tracked")]
+    folded = folded_norms(G, stored)
+    missing = [k for k in state if k not in stored and k not in folded and not k.endswith("num_batches_tracked")]
     if missing:
         raise GantoolError(
             f"{path} does not keep {missing[0]} of its {info.component!r} network by name (the exporter folded or renamed it), "
@@ -85,10 +86,30 @@ def load_onnx_generator(path: Path, device: Any = "cpu") -> tuple[torch.nn.Modul
             if tuple(array.shape) != tuple(value.shape):
                 raise GantoolError(f"{path}: {key} is shaped {list(array.shape)}, the rebuilt network's {list(value.shape)}: {REMEDY}")
             state[key] = torch.from_numpy(array.copy()).to(value.dtype)
+        elif key in folded:
+            state[key] = folded[key].to(value.dtype)
     G.load_state_dict(state)
     G.eval().requires_grad_(False)
     check_rebuilt(G, reference, path)
     return G.to(device), info
+
+
+def folded_norms(G: torch.nn.Module, stored: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """Identity statistics for every BatchNorm whose weights the file does not keep: the exporter folds an inference-mode
+    BatchNorm into the layer before it, whose weights the file then holds already normalised. The check against
+    onnxruntime (``check_rebuilt``) decides whether that was so."""
+    import torch
+    from torch import nn
+
+    identity: dict[str, torch.Tensor] = {}
+    for name, module in G.named_modules():
+        if not isinstance(module, nn.modules.batchnorm._BatchNorm) or any(f"{name}.{k}" in stored for k in ("weight", "running_mean")):
+            continue
+        size, eps = module.num_features, module.eps
+        values = {"weight": torch.ones(size), "bias": torch.zeros(size), "running_mean": torch.zeros(size)}
+        values["running_var"] = torch.full((size,), 1.0 - eps)  # 1 / sqrt(var + eps) = 1
+        identity.update({f"{name}.{k}": v for k, v in values.items()})
+    return identity
 
 
 def check_rebuilt(G: torch.nn.Module, reference: Any, path: Path) -> None:

@@ -18,7 +18,7 @@ from gantool.inference.loading import TorchGenerator
 from gantool.inference.onnx_runtime import OnnxGenerator
 from gantool.inference.zoo import resolve
 from tests.conftest import Exported, run_cli, spawn_cli
-from tests.inference.test_sample import BLOCK_TRAINING_EXTRA, TRAINING_ONLY
+from tests.inference.test_sample import BLOCK_TRAINING_EXTRA, TRAINING_ONLY, handmade
 
 STEPS = "60"  # few steps: the fast tier
 LATENT = 8
@@ -111,6 +111,7 @@ def inputs(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
     (tmp_path / "empty").mkdir()
     (tmp_path / "a-file").write_text("")
+    handmade(tmp_path / "anonymous.onnx")  # a real ONNX file whose metadata names no component to rebuild
     return tmp_path
 
 
@@ -127,6 +128,7 @@ BAD = [
     (("ring", "ok.png"), "model ring makes data of shape [2], not images: projection takes an image model"),
     (("nomodel", "ok.png"), "--model nomodel is neither a file, a run folder nor an installed model"),
     (("a-file", "ok.png"), "a-file is neither a run folder nor an .onnx file"),
+    (("anonymous.onnx", "ok.png"), "anonymous.onnx does not name its generator component"),
 ]
 
 
@@ -170,3 +172,13 @@ def test_the_light_install_says_projection_needs_the_training_extra(inputs):
         proc.stderr.strip()
         == 'error: torch is not installed; projection needs the training extra (torch gradients): pip install "gantool[train]"'
     )
+
+
+def test_an_export_whose_batchnorm_was_folded_is_rebuilt(digits_export):
+    """The deep MLP's export folds each BatchNorm into the layer before it; the rebuilt G gives the run's samples."""
+    from gantool.inference.onnx_weights import open_torch_generator
+    from gantool.plugins.networks import generate
+
+    G, info, _ = open_torch_generator(digits_export.onnx)
+    z = latents.draw(16, info.latent_dim, info.latent, 2)
+    np.testing.assert_allclose(generate(G, z), TorchGenerator(digits_export.run, "cpu")(z), atol=1e-4)
