@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gantool.core.errors import GantoolError
 from gantool.core.version import __version__
-from gantool.plugins.data import Data, Modes
+from gantool.plugins.data import Data, DigitModes, Modes
 from gantool.plugins.figures import Figure
 from gantool.plugins.hookspecs import hookimpl
 
@@ -54,4 +54,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'gantool' has no attribute {name!r}")
 
 
-__all__ = ["Data", "Figure", "GantoolError", "Modes", "__version__", "hookimpl", *_LAZY]
+__all__ = ["Data", "DigitModes", "Figure", "GantoolError", "Modes", "__version__", "hookimpl", *_LAZY]

@@ -23,7 +23,9 @@ def eval_command(
     metrics: Annotated[
         list[str] | None, typer.Option("--metrics", "-m", help="Metric to compute (repeatable; default: every one that applies).")
     ] = None,
-    n: Annotated[int | None, typer.Option("-n", min=10, help="Samples to draw (default: 10,000 images, 2,500 points).")] = None,
+    n: Annotated[
+        int | None, typer.Option("-n", min=10, help="Samples to draw (default: 10,000 images, 26,000 stacked digits, 2,500 points).")
+    ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the latents drawn.")] = 0,
     ema: Annotated[bool | None, typer.Option("--ema/--no-ema", help=EMA_HELP, show_default=False)] = None,
     mnist_root: Annotated[

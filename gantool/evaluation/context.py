@@ -15,7 +15,7 @@ import numpy as np
 
 from gantool.core.errors import GantoolError
 from gantool.evaluation.sources import SampleSource
-from gantool.plugins.data import Data, Modes, as_data
+from gantool.plugins.data import Data, DigitModes, Modes, as_data
 
 
 def unit_samples(data: Any, n: int) -> np.ndarray:
@@ -177,6 +177,25 @@ class EvalContext:
                 modes = None
             self.shared["modes"] = modes if modes is None else checked_modes(self.data, modes)
         return self.shared["modes"]
+
+    # --- stacked digits ------------------------------------------------------------------------
+
+    def digit_modes(self) -> DigitModes | None:
+        """``DigitModes`` when the dataset declares its images' channels digits (Stacked MNIST) and the generator makes such
+        images, several channels of 28x28; else None (also when the dataset cannot be rebuilt)."""
+        from gantool.evaluation.classifier import DIGIT_SHAPE
+
+        channels = self.data_shape[0] if len(self.data_shape) == 3 else 0
+        if channels < 2 or self.data_shape[1:] != DIGIT_SHAPE[1:]:  # one channel: the digit metrics' own data
+            return None
+        if "digit_modes" not in self.shared:
+            try:
+                modes = self.dataset().modes
+            except GantoolError:  # as for modes(): the figures that need them do not apply
+                modes = None
+            fits = isinstance(modes, DigitModes) and modes.channels == channels
+            self.shared["digit_modes"] = modes if fits else None
+        return self.shared["digit_modes"]
 
 
 def checked_modes(data: str, modes: Any) -> Modes:

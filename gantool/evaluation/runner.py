@@ -15,14 +15,19 @@ from typing import Any
 from gantool.core.errors import GantoolError
 from gantool.evaluation.classifier import ACCURACY, mnist_root_in
 from gantool.evaluation.context import EvalContext
+from gantool.plugins.data import DigitModes
 from gantool.store.layout import EVAL
 
 POINTS_N = 2500  # 2-D sets: the PacGAN paper's sample count
 IMAGES_N = 10_000  # images: as many as the reference digits
+STACKED_N = 26_000  # stacked digits: VEEGAN's and PacGAN's protocol
 
 
-def default_n(data_shape: tuple[int, ...]) -> int:
-    """How many samples an evaluation draws unless told: the paper's 2,500 points, or 10,000 images."""
+def default_n(data_shape: tuple[int, ...], modes: Any = None) -> int:
+    """How many samples an evaluation draws unless told: the paper's 2,500 points, 26,000 images of stacked digits
+    (``modes``, what the dataset declares, is ``DigitModes``), or 10,000 images."""
+    if isinstance(modes, DigitModes):
+        return STACKED_N
     return POINTS_N if data_shape == (2,) else IMAGES_N
 
 
@@ -95,10 +100,9 @@ def evaluate_path(
         check_source(source, truncation)
     cfg = source.config
     data_opt = cfg.get("data_opt", {}) if isinstance(cfg.get("data_opt"), dict) else {}
-    count = n or default_n(source.data_shape)
     ctx = EvalContext(
         source,
-        count,
+        n or IMAGES_N,  # until the dataset says what it is, below
         seed,
         mnist_root=mnist_root or mnist_root_in(data_opt),
         loss=cfg.get("loss", "nonsat"),
@@ -106,6 +110,7 @@ def evaluate_path(
         data_opt=data_opt,
         console=console,
     )
+    count = ctx.n = n or default_n(source.data_shape, ctx.digit_modes())
     started = time.perf_counter()
     figures = evaluate(ctx, metrics)
     report: dict[str, Any] = {

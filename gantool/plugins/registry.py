@@ -26,7 +26,7 @@ from gantool.plugins import hookspecs
 GROUP = "gantool"
 
 # Modules of gantool's own components: registered exactly like a third-party plugin.
-BUILTIN_MODULES = tuple(f"gantool.plugins.builtin.{name}" for name in ("models", "losses", "datasets", "metrics", "pretrained"))
+BUILTIN_MODULES = tuple(f"gantool.plugins.builtin.{name}" for name in ("models", "losses", "datasets", "metrics", "stacked", "pretrained"))
 
 # hook name -> component kind
 HOOKS = {

@@ -71,7 +71,9 @@ class TrainConfig:
         0.999, f"Average G's weights with this decay into {EMA_WEIGHTS}, which export, sample and eval then use (0: off).", checks.ema
     )
     eval_every: int | None = option(None, f"Steps between evaluations ('gantool eval' figures) in {METRICS}.", checks.positive)
-    eval_n: int | None = option(None, "Samples per evaluation (default: 10,000 images, 2,500 points).", checks.positive)
+    eval_n: int | None = option(
+        None, "Samples per evaluation (default: 10,000 images, 26,000 stacked digits, 2,500 points).", checks.positive
+    )
     eval_metrics: list[str] | None = option(
         None, "Metric to log with --eval-every (repeatable; default: all that apply).", checks.names_list
     )

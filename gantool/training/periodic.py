@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 SAMPLE_COUNT = 64  # images in a grid
 SCATTER_COUNT = 2000  # points in a scatter of 2-D data
 CLASS_ROW = 8  # images per class in a conditional run's grid
+CLASS_ROWS = 10  # classes a conditional run's grid shows at most: spread over the classes (stacked-mnist's 1,000: 000, 111, ..., 999)
 
 
 class SampleGrids:
@@ -37,12 +38,13 @@ class SampleGrids:
         classes = len(run.classes or [])
         self.labels: np.ndarray | None = None
         self.columns: int | None = None
-        if classes:  # one row per class, the same latents in every row
-            self.columns = CLASS_ROW if self.reference is None else max(1, n // classes)
-            self.labels = np.arange(classes, dtype=np.int64).repeat(self.columns)
+        if classes:  # one row per class shown, the same latents in every row
+            rows = np.linspace(0, classes - 1, min(classes, CLASS_ROWS)).round().astype(np.int64)
+            self.columns = CLASS_ROW if self.reference is None else max(1, n // len(rows))
+            self.labels = rows.repeat(self.columns)
             n = self.columns
         z = draw_torch(n, cfg.latent_dim, cfg.latent, torch.Generator(device=device).manual_seed(cfg.seed + SeedOffset.GRID), device)
-        self.z = z.cpu().numpy() if self.labels is None else z.repeat(classes, 1).cpu().numpy()
+        self.z = z.cpu().numpy() if self.labels is None else z.repeat(len(self.labels) // n, 1).cpu().numpy()
 
     def due(self, step: int) -> bool:
         return self.run.ranks.main and (step % self.run.sample_every == 0 or step == self.run.steps)
@@ -67,7 +69,7 @@ class Evaluations:
         self.classes = None if run.classes is None else tuple(run.classes)
         self.D = run.nets.D
         self.shared: dict[str, Any] = {"D": self.D}
-        self.n = run.cfg.eval_n or default_n(tuple(run.data_shape))
+        self.n = run.cfg.eval_n or default_n(tuple(run.data_shape), run.data.modes)
 
     def due(self, step: int) -> bool:
         every = self.run.cfg.eval_every

@@ -101,15 +101,15 @@ def mnist(root: str = "", train: bool = True, download: bool = True) -> Data:
     import torch
 
     folder = Path(root).expanduser() if root else cache_dir("datasets")
-    images, labels = _mnist_split(folder, train, download)
+    images, labels = mnist_split(folder, train, download)
     samples = torch.from_numpy(images.copy()).unsqueeze(1)  # a copy: the file's bytes are read-only
     if train:
         return Data(samples, lambda: torch.from_numpy(load_digits()[0]).unsqueeze(1), labels=torch.from_numpy(labels), classes=DIGITS)
-    held_out = lambda: torch.from_numpy(_mnist_split(folder, True, download)[0].copy()).unsqueeze(1)  # noqa: E731
+    held_out = lambda: torch.from_numpy(mnist_split(folder, True, download)[0].copy()).unsqueeze(1)  # noqa: E731
     return Data(samples, held_out, labels=torch.from_numpy(labels), classes=DIGITS)
 
 
-def _mnist_split(folder: Path, train: bool, download: bool) -> tuple[Any, Any]:
+def mnist_split(folder: Path, train: bool, download: bool) -> tuple[Any, Any]:
     """(images, labels) as numpy from the raw files, fetched by torchvision first when absent; its errors (several
     lines, some naming download=True) become one line that says what to do."""
     if mnist_files.present(folder, train):

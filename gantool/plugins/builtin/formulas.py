@@ -103,3 +103,23 @@ def mode_statistics(points: np.ndarray, means: np.ndarray, sigma: float) -> dict
         "high_quality": float(good.mean()),
         "reverse_kl": reverse_kl,
     }
+
+
+def digit_tuple_statistics(posteriors: np.ndarray, total: int, confident: float) -> dict[str, Any]:
+    """VEEGAN's Stacked MNIST figures from the classifier's posteriors (N, channels, 10) of each image's channels.
+
+    A sample's mode is the tuple of its channels' most likely digits; ``modes`` counts the distinct tuples, and
+    ``reverse_kl`` is KL(p || uniform) = sum p log(total p) over the tuples with p > 0 (about (total - 1) / (2 N)
+    for a uniform generator: sampling noise). ``confident`` is the share of channels whose largest posterior is at
+    least ``confident``: noise classified into some digit is not a digit.
+    """
+    p = np.asarray(posteriors, dtype=np.float64)
+    digits = p.argmax(-1)
+    modes = digits @ (10 ** np.arange(p.shape[1] - 1, -1, -1))
+    counts = np.bincount(modes, minlength=total)
+    share = counts[counts > 0] / len(modes)
+    return {
+        "modes": int((counts > 0).sum()),
+        "reverse_kl": float((share * np.log(total * share)).sum()),
+        "confident": float((p.max(-1) >= confident).mean()),
+    }
