@@ -21,6 +21,9 @@ SUMMARY = (
     "modes_captured",
     "high_quality",
     "reverse_kl",
+    "stacked_modes",
+    "stacked_reverse_kl",
+    "confident_channels",
 )
 
 # The headline figures as a short phrase each, for ``gantool models``: a label, and whether the figure is a share (in %).
@@ -35,8 +38,12 @@ SHORT = {
     "modes_captured": "modes",
     "high_quality": "high quality",
     "reverse_kl": "reverse KL",
+    "stacked_modes": "modes",
+    "stacked_reverse_kl": "reverse KL",
+    "confident_channels": "confident channels",
 }
-SHARES = frozenset({"class_accuracy", "precision", "recall", "high_quality"})
+SHARES = frozenset({"class_accuracy", "precision", "recall", "high_quality", "confident_channels"})
+TOTALS = {"modes_captured": "modes_total", "stacked_modes": "stacked_modes_total"}  # "8/8", "1000/1000"
 
 
 def write_report(report: dict[str, Any], out: str | Path) -> Path:
@@ -70,8 +77,8 @@ def compact(figures: dict[str, Any]) -> list[str]:
     phrases = []
     for key in (k for k in SUMMARY if k in figures):
         value = figures[key]
-        if key == "modes_captured" and "modes_total" in figures:
-            text = f"{value}/{figures['modes_total']}"
+        if TOTALS.get(key) in figures:
+            text = f"{value}/{figures[TOTALS[key]]}"
         elif isinstance(value, float):
             text = f"{value:.1%}" if key in SHARES else f"{value:,.0f}" if abs(value) >= 100 else f"{value:#.2g}".rstrip(".")
         else:
