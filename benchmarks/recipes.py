@@ -5,9 +5,10 @@
     python benchmarks/recipes.py --only ring --seeds 0 --steps 200   # a smoke run (figures not worth quoting)
 
 For each recipe and seed, as a user would: ``gantool train --config recipes/X.toml --seed S
---run-dir OUT/X-seedS`` (MNIST recipes also get ``--data-opt root=DIR``), then ``gantool eval
+--run-dir OUT/X-seedS`` (MNIST and Stacked MNIST recipes also get ``--data-opt root=DIR``), then ``gantool eval
 OUT/X-seedS --out OUT/X-seedS/eval.json``. Each recipe's figures (2-D mixtures: modes captured,
-share of high-quality samples, reverse KL; MNIST: FID, classes present, precision, recall) and the
+share of high-quality samples, reverse KL; MNIST: FID, classes present, precision, recall; Stacked MNIST: modes
+of 1,000, reverse KL, confident-channel share) and the
 wall time of both commands are printed as the median and the range (min – max) over the seeds,
 with every seed's own value, in one markdown table, under the date, machine, software and this
 command. Any failing command stops the script with its output and a non-zero exit code.
@@ -42,7 +43,15 @@ FIGURES = {
     "class_accuracy": ("class accuracy (conditional: the digit asked for)", ".4f"),
     "class_accuracy_lowest": ("class accuracy of the worst digit", ".4f"),
     "intra_fid": ("intra-class FID, mean over digits", ".2f"),
+    "stacked_modes": ("modes (digit triples present)", ".0f"),
+    "stacked_reverse_kl": ("reverse KL over triples (lower is better)", ".3f"),
+    "confident_channels": ("confident channels (share)", ".3f"),
+    "confident_channels_real": ("confident channels of real stacked data (share)", ".3f"),
 }
+# datasets read from MNIST's files: the run gets --data-opt root=DIR (stacked-mnist then stacks MNIST's training digits,
+# VEEGAN's protocol) and the eval --mnist-root DIR
+MNIST_DATA = ("mnist", "stacked-mnist")
+TOTALS = {"modes_captured": "modes_total", "stacked_modes": "stacked_modes_total"}
 
 
 def run(cmd: list[str]) -> float:
@@ -53,7 +62,7 @@ def run(cmd: list[str]) -> float:
 
 def needs_mnist(recipe: Path) -> bool:
     with recipe.open("rb") as fh:
-        return tomllib.load(fh).get("data") == "mnist"
+        return tomllib.load(fh).get("data") in MNIST_DATA
 
 
 def run_recipe(recipe: Path, seeds: list[int], args: argparse.Namespace) -> tuple[list[tuple[str | None, Figure]], list[dict]]:
@@ -87,8 +96,9 @@ def run_recipe(recipe: Path, seeds: list[int], args: argparse.Namespace) -> tupl
                 reported.add(key)
                 figure.add(values[key])  # None (reverse KL with no high-quality sample) is left out of the median
         runs.append({"recipe": recipe.stem, "seed": seed, "run_dir": str(run_dir), "train_s": train_wall.values[-1], "figures": values})
-        if "modes_total" in values:
-            figures["modes_captured"].name = f"modes captured (of {values['modes_total']})"
+        for key, total in TOTALS.items():
+            if total in values:
+                figures[key].name = f"{FIGURES[key][0]} (of {values[total]})"
     kept: list[tuple[str | None, Figure]] = [(key, figures[key]) for key in FIGURES if key in reported]
     return [*kept, (None, train_wall), (None, eval_wall)], runs
 
