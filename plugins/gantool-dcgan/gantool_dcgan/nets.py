@@ -15,9 +15,10 @@ D's stabilisers (``gantool_dcgan.stabilisers``): ``sn=True`` spectrally normalis
 its BatchNorm (SNGAN's D has none); ``pack=N`` judges N samples at once (PacGAN).
 
 Conditioned on labels (``num_classes`` > 0, gantool's ``--conditional``): G takes z with the label's
-embedding concatenated; D takes the label the ``cond`` way: ``projection`` (default: the inner product
-of the label's embedding with D's globally summed last feature map, added to the logit), ``concat``
-(the embedding as extra input channels) or ``acgan`` (D returns the logit and class logits).
+embedding concatenated (as wide as the number of classes, capped at the larger of z's width and 10); D takes
+the label the ``cond`` way: ``projection`` (default: the inner product of the label's embedding with D's
+globally summed last feature map, added to the logit), ``concat`` (the embedding as extra input channels) or ``acgan``
+(D returns the logit and class logits).
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ CONDITIONING = ("concat", "projection", "acgan")
 
 def build_generator(latent_dim: int, data_shape: Sequence[int], width: int = 64, num_classes: int = 0) -> nn.Module:
     if num_classes:
-        return LabelledGenerator(build_generator(latent_dim + num_classes, data_shape, width), num_classes)
+        # the label's embedding as wide as the classes, capped at z's width: 1,000 classes (stacked digits) would
+        # otherwise make the embedding and G's first layer outweigh the rest of G many times over
+        embedding = min(num_classes, max(latent_dim, 10))
+        return LabelledGenerator(build_generator(latent_dim + embedding, data_shape, width), num_classes, embedding)
     channels, side = image_shape(data_shape, "generator")
     widths, first = _widths(side, _width(width)), FIRST_SIDE[side]
     layers: list[nn.Module] = [
@@ -133,9 +137,9 @@ def convolutions(channels: int, side: int, width: int, batchnorm: bool = True) -
 class LabelledGenerator(nn.Module):
     """G(z, y): the unconditional DCGAN generator fed [z, embed(y)]."""
 
-    def __init__(self, body: nn.Module, num_classes: int) -> None:
+    def __init__(self, body: nn.Module, num_classes: int, embedding: int) -> None:
         super().__init__()
-        self.embed = nn.Embedding(num_classes, num_classes)
+        self.embed = nn.Embedding(num_classes, embedding)
         self.body = body
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
