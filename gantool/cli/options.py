@@ -22,6 +22,8 @@ def flag_parameter(setting: dataclasses.Field[Any], parameter: inspect.Parameter
     option = {"help": meta["help"], "metavar": meta.get("metavar"), "show_default": meta.get("show_default", True)}
     if typing.get_origin(hint) is dict or hint == (list[str] | None):  # repeatable: KEY=VALUE options, metric names
         return parameter.replace(default=None, annotation=Annotated[list[str] | None, typer.Option(*flags, **option)])
+    if hint == (float | str):  # a number or a word (--augment-p 0.5, auto): read as text, turned into the number by the settings
+        hint = str
     if hint in (bool, bool | None):
         flags = (f"{flags[0]}/--no-{flags[0][2:]}",)
     return parameter.replace(annotation=Annotated[hint, typer.Option(*flags, **option)])

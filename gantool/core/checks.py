@@ -104,3 +104,14 @@ def beta(flag: str, value: Any) -> None:
 def ema(flag: str, value: Any) -> None:
     if not _number(value) or not 0 <= value < 1:
         raise GantoolError(f"{flag} must be a decay in [0, 1) such as 0.999, or 0 for none, got {value!r}")
+
+
+def policy(flag: str, value: Any) -> None:
+    """Component names separated by commas, none of them empty (``color,translation,cutout``); "" for none."""
+    if not isinstance(value, str) or (value and not all(n.strip() for n in value.split(","))):
+        raise GantoolError(f"{flag} must be names separated by commas such as color,translation,cutout, got {value!r}")
+
+
+def probability_or_auto(flag: str, value: Any) -> None:
+    if value != "auto" and not (_number(value) and 0 <= value <= 1):
+        raise GantoolError(f"{flag} must be a probability in [0, 1] such as 0.5, or auto, got {value!r}")

@@ -47,6 +47,13 @@ def register_metrics(register: Register) -> None:
 
 
 @hookspec
+def register_augmentations(register: Register) -> None:
+    """``factory(data_shape, **options) -> augment``, ``augment(x, generator) -> tensor``: a random, differentiable transform
+    of a batch (N, *data_shape), drawn independently per sample from the torch.Generator training owns (so a resume is exact),
+    applied to every batch D sees, real and fake alike (``--augment NAME,...``)."""
+
+
+@hookspec
 def register_models(register: Callable[[str, Any], None]) -> None:
     """``register(name, path)``: a pretrained generator, an ONNX file written by ``gantool export`` (a str or a Path),
     listed by ``gantool models`` and sampled with ``gantool sample --model NAME`` or ``gantool.load(NAME)``."""

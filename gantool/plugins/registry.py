@@ -26,7 +26,9 @@ from gantool.plugins import hookspecs
 GROUP = "gantool"
 
 # Modules of gantool's own components: registered exactly like a third-party plugin.
-BUILTIN_MODULES = tuple(f"gantool.plugins.builtin.{name}" for name in ("models", "losses", "datasets", "metrics", "stacked", "pretrained"))
+BUILTIN_MODULES = tuple(
+    f"gantool.plugins.builtin.{name}" for name in ("models", "losses", "datasets", "metrics", "stacked", "augmentations", "pretrained")
+)
 
 # hook name -> component kind
 HOOKS = {
@@ -35,12 +37,13 @@ HOOKS = {
     "register_losses": "loss",
     "register_datasets": "dataset",
     "register_metrics": "metric",
+    "register_augmentations": "augmentation",
     "register_models": "model",  # not a factory: the path of a pretrained generator's ONNX file
 }
 KINDS = tuple(HOOKS.values())
 
 # How many leading positional arguments gantool passes to each kind's factory.
-POSITIONAL = {"generator": 2, "discriminator": 1}
+POSITIONAL = {"generator": 2, "discriminator": 1, "augmentation": 1}
 
 
 @dataclass

@@ -6,7 +6,8 @@ optimizer state of another:
 - ``G.*``, ``D.*``, ``G_ema.*``: the networks' state dicts;
 - ``opt_g.<param>.<key>``, ``opt_d.<param>.<key>``: the optimizers' per-parameter tensors, their
   scalars and param groups as JSON in the metadata (``opt_g``, ``opt_d``);
-- ``data.perm``, ``rng.torch``, ``rng.data``, ``rng.latent``, ``rng.cuda``: the state of each process
+- ``data.perm``, ``rng.torch``, ``rng.data``, ``rng.latent``, ``rng.cuda``, ``rng.augment`` and ``augment.state``
+  (--augment's stream, and its p and ADA tally): the state of each process
   (rank 0's under these names, rank r's under ``rank{r}.``), ``data`` in the metadata (the position in
   the data, the same on every rank);
 - metadata ``step``, ``config``, ``world_size``, ``gantool_version``.
@@ -38,15 +39,18 @@ class RankState:
     latent_rng: torch.Tensor
     cuda_rng: torch.Tensor | None = None
     perm: torch.Tensor | None = None  # the data order of the current epoch, when the data is held on the device
+    augment_rng: torch.Tensor | None = None  # --augment's random stream
+    augment: torch.Tensor | None = None  # --augment's p and ADA tally (gantool.training.augment)
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
         named: dict[str, torch.Tensor | None] = {"rng.torch": self.torch_rng, "rng.data": self.data_rng, "rng.latent": self.latent_rng}
-        named |= {"rng.cuda": self.cuda_rng, "data.perm": self.perm}
+        named |= {"rng.cuda": self.cuda_rng, "data.perm": self.perm, "rng.augment": self.augment_rng, "augment.state": self.augment}
         return {k: v for k, v in named.items() if v is not None}
 
     @classmethod
     def from_tensors(cls, named: dict[str, torch.Tensor]) -> RankState:
-        return cls(named["rng.torch"], named["rng.data"], named["rng.latent"], named.get("rng.cuda"), named.get("data.perm"))
+        optional = (named.get(key) for key in ("rng.cuda", "data.perm", "rng.augment", "augment.state"))
+        return cls(named["rng.torch"], named["rng.data"], named["rng.latent"], *optional)
 
 
 @dataclass

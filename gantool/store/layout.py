@@ -6,6 +6,7 @@
     RUN/checkpoint.safetensors      everything a resume needs (store.checkpoint)
     RUN/G.safetensors, D.safetensors, G_ema.safetensors   each network alone, for sampling, export and eval
     RUN/metrics.jsonl               one row of figures per step
+    RUN/data_subset.json            --data-limit's subset: the items trained on, and how many of each class
     RUN/samples.png                 the newest grid of samples; RUN/samples/step_NNNNNNN.png: every grid
     RUN/tensorboard/                --tensorboard's logs
     RUN/eval.json                   'gantool eval'
@@ -25,6 +26,7 @@ CONFIG = "config.toml"
 CHECKPOINT = "checkpoint.safetensors"
 METRICS = "metrics.jsonl"
 EVAL = "eval.json"
+DATA_SUBSET = "data_subset.json"
 ONNX = "G.onnx"
 SAMPLES = "samples"  # the folder of every grid
 LATEST_GRID = "samples.png"

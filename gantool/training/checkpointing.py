@@ -17,7 +17,7 @@ from gantool.core.runmeta import DiscriminatorInfo, ModelInfo
 from gantool.core.version import __version__
 from gantool.store import checkpoint
 from gantool.store import tensors as files
-from gantool.store.layout import CHECKPOINT, CONFIG, METRICS, SAMPLES, network_file
+from gantool.store.layout import CHECKPOINT, CONFIG, DATA_SUBSET, METRICS, SAMPLES, network_file
 from gantool.store.runs import config_text, point_latest, recorded_recipe, trim_metrics
 from gantool.training import distributed
 from gantool.training.logs import non_finite_error
@@ -26,7 +26,7 @@ from gantool.training.setup import Run
 
 def open_run_folder(run: Run) -> None:
     """Rank 0 readies the folder: rows a killed run logged after its last checkpoint go, the config is written
-    (under the line naming its recipe)."""
+    (under the line naming its recipe), and --data-limit's subset beside it."""
     if not run.ranks.main:
         return
     trim_metrics(run.run_dir / METRICS, run.start)
@@ -34,6 +34,10 @@ def open_run_folder(run: Run) -> None:
     point_latest(run.run_dir)
     recipe = run.cfg.recipe or (recorded_recipe(run.run_dir) if run.start else None)  # a resume keeps the run's recipe
     files.atomic_write(run.run_dir / CONFIG, config_text(run.cfg.to_dict(), recipe).encode())
+    if run.subset is not None:
+        files.atomic_write(run.run_dir / DATA_SUBSET, (json.dumps(run.subset) + "\n").encode())
+    else:  # a resume without --data-limit trains on everything: no stale record
+        (run.run_dir / DATA_SUBSET).unlink(missing_ok=True)
 
 
 def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
@@ -48,7 +52,11 @@ def first_non_finite(tensors: dict[str, torch.Tensor]) -> str | None:
 def own_rank_state(run: Run) -> checkpoint.RankState:
     cuda = torch.cuda.get_rng_state(run.device) if run.device.type == "cuda" else None
     perm, _ = run.batches.state()
-    return checkpoint.RankState(torch.get_rng_state(), run.data_rng.get_state(), run.latent_rng.get_state(), cuda, perm)
+    augment = run.augment
+    own = checkpoint.RankState(torch.get_rng_state(), run.data_rng.get_state(), run.latent_rng.get_state(), cuda, perm)
+    if augment is not None:
+        own.augment_rng, own.augment = augment.generator.get_state(), augment.state()
+    return own
 
 
 def save(run: Run, step: int, last_saved: int) -> None:
@@ -108,6 +116,10 @@ def restore(run: Run) -> int:
         torch.set_rng_state(own.torch_rng)
         run.data_rng.set_state(own.data_rng)
         run.latent_rng.set_state(own.latent_rng)
+        if run.augment is not None:
+            if own.augment_rng is not None:
+                run.augment.generator.set_state(own.augment_rng)
+            run.augment.load_state(own.augment)
         if run.device.type == "cuda" and own.cuda_rng is not None:
             torch.cuda.set_rng_state(own.cuda_rng, run.device)
     except GantoolError:

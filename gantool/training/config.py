@@ -8,6 +8,7 @@ run's config, then a TOML file, then flags typed on the command line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,24 @@ class TrainConfig:
     disc_opt: dict[str, Scalar] = option({}, "Discriminator option (repeatable).", checks.options, metavar="KEY=VALUE")
     loss_opt: dict[str, Scalar] = option({}, "Loss option (repeatable).", checks.options, metavar="KEY=VALUE")
     data_opt: dict[str, Scalar] = option({}, "Dataset option (repeatable).", checks.options, metavar="KEY=VALUE")
+    data_limit: int | None = option(
+        None, "Train on a fixed subset of this many items (class-balanced when the data has labels); evaluation keeps all.", checks.positive
+    )
+    data_seed: int = option(0, "Seed that draws the --data-limit subset.", checks.whole_number(0, MAX_SEED))
+    augment: str | None = option(
+        None,
+        "Augment every batch D sees, real and fake, in both steps: augmentations separated by commas, applied in order"
+        " (DiffAugment's policy: color,translation,cutout; see 'gantool plugins'); \"\" for none.",
+        checks.policy,
+        metavar="NAMES",
+    )
+    augment_p: float | str = option(
+        1.0,
+        "Probability of applying each augmentation to each sample, in [0, 1]; auto: ADA's, adjusted from 0 so that"
+        " D(real) > 0 on 60% of the reals.",
+        checks.probability_or_auto,
+        metavar="P",
+    )
     conditional: bool = option(
         False, "Train a class-conditional GAN on the dataset's labels: G(z, y) and D(x, y) (see --disc-opt cond=...).", checks.boolean
     )
@@ -86,12 +105,22 @@ class TrainConfig:
         # Not a setting (so no field, no flag, not in to_dict): the recipe the settings came from, the --config file's
         # name ("ring" for recipes/ring.toml); config.toml records it on a comment line for 'gantool export'.
         self.recipe: str | None = None
+        if isinstance(self.augment_p, str) and self.augment_p != "auto":  # "0.5" from the command line
+            with contextlib.suppress(ValueError):  # else left for the check to refuse
+                self.augment_p = float(self.augment_p)
+        if type(self.augment_p) is int:
+            self.augment_p = float(self.augment_p)
         if type(self.ema) is int and self.ema == 0:  # 'ema = 0' in a TOML file: config.toml records 0.0 like --ema 0
             self.ema = 0.0
 
     @property
     def disc_name(self) -> str:
         return self.disc or self.gen
+
+    @property
+    def augmentations(self) -> list[str]:
+        """The names --augment lists, in order (none without it)."""
+        return [name.strip() for name in self.augment.split(",")] if self.augment else []
 
     def components(self) -> list[tuple[str, str, dict[str, Scalar]]]:
         """(kind, name, options) of every component the run builds."""
@@ -100,6 +129,7 @@ class TrainConfig:
             ("discriminator", self.disc_name, self.disc_opt),
             ("loss", self.loss, self.loss_opt),
             ("dataset", self.data, self.data_opt),
+            *(("augmentation", name, {}) for name in self.augmentations),
         ]
 
     def validate(self) -> None:
@@ -107,6 +137,8 @@ class TrainConfig:
         validate(self)
         if self.steps is not None and self.epochs is not None:
             raise GantoolError("give --steps or --epochs, not both")
+        if self.augment_p != 1.0 and self.augment is None:
+            raise GantoolError("--augment-p sets how often the --augment policy applies: add --augment NAMES, or leave out --augment-p")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -22,7 +22,7 @@ from gantool.training.ranks import Ranks
 
 
 class Figures(NamedTuple):
-    """One step's row: the losses, D(x) and D(G(z)), and the two halves of D's cross-entropy."""
+    """One step's row: the losses, D(x) and D(G(z)), the two halves of D's cross-entropy, and --augment's p."""
 
     d_loss: float
     g_loss: float
@@ -30,6 +30,7 @@ class Figures(NamedTuple):
     d_fake: float
     d_loss_real: float
     d_loss_fake: float
+    augment_p: float | None = None  # only with --augment
 
 
 def non_finite_error(what: str, step: int, last_saved: int, run_dir: Path) -> GantoolError:
@@ -61,7 +62,8 @@ class MetricsLog:
         self.pending.clear()
         if self.file is not None:
             for i, row in enumerate(rows):
-                record = {"step": first + i, **Figures(*row)._asdict()} | self.evaluated.pop(first + i, {})
+                figures = {k: v for k, v in Figures(*row)._asdict().items() if v is not None}
+                record = {"step": first + i, **figures} | self.evaluated.pop(first + i, {})
                 self.file.write(json.dumps(record) + "\n")
                 if self.board is not None:
                     log_scalars(self.board, record)
@@ -107,7 +109,8 @@ def progress_bar(console: Any) -> Any:
 
 
 def describe(figures: Figures) -> str:
-    return f"D {figures.d_loss:.3f}  G {figures.g_loss:.3f}  D(x) {figures.d_real:.2f}  D(G(z)) {figures.d_fake:.2f}"
+    p = f"  p {figures.augment_p:.3f}" if figures.augment_p is not None else ""
+    return f"D {figures.d_loss:.3f}  G {figures.g_loss:.3f}  D(x) {figures.d_real:.2f}  D(G(z)) {figures.d_fake:.2f}{p}"
 
 
 @contextmanager

@@ -44,8 +44,10 @@ def fit(run: Run) -> None:
                 if cuda_graphs:
                     torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs may be reused from here on
                 d_loss, real, labels, fake = d_step(run, watch)  # (1) k updates of D
-                figures = watch.figures()
+                figures = watch.figures() + ([run.augment.p] if run.augment is not None else [])
                 g_loss = g_step(run, judge, real, labels, step, fake)  # (2) one update of G
+                if run.augment is not None:
+                    run.augment.adjust(step)  # --augment-p auto: every few steps, towards D(real) > 0 on 60% of reals
 
                 if evaluations is not None and evaluations.due(step):  # (3) --eval-every: figures of the G as it is now
                     log.evaluated[step] = evaluations(step)

@@ -25,6 +25,7 @@ class SeedOffset(IntEnum):
     DATA = 1  # the order of batches held on the device
     LATENTS = 2  # the latents (and labels) of each step
     GRID = 3  # the sample grid's fixed latents, drawn on rank 0 alone
+    AUGMENT = 4  # --augment's transforms and coin tosses
 
 
 # Rank r draws from seed + r * RANK_SEED_STRIDE: rank 0 keeps the seed a one-process run uses, and the

@@ -20,7 +20,8 @@ from gantool.plugins.contract import CheckedLoss, dataset_shape, forward
 from gantool.plugins.data import Data, as_data
 from gantool.plugins.registry import get_registry
 from gantool.store.runs import claim_run, new_run_dir
-from gantool.training import distributed
+from gantool.training import distributed, subset
+from gantool.training.augment import Augmenter, build_augmenter
 from gantool.training.batches import DeviceBatches, StreamedBatches
 from gantool.training.config import DEFAULT_STEPS, TrainConfig
 from gantool.training.ema import EMA
@@ -73,6 +74,8 @@ class Run:
     sample_every: int
     run_dir: Path
     start: int = 0
+    augment: Augmenter | None = None  # --augment
+    subset: dict[str, Any] | None = None  # --data-limit's record: data_subset.json
 
     @property
     def classes(self) -> list[str] | None:
@@ -93,7 +96,7 @@ def setup(cfg: TrainConfig, run_dir: Path | None, resuming: bool, console: Any, 
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True  # shapes are fixed, so autotuning pays off after the first step
     data_rng = torch.Generator(device=device).manual_seed(seed + SeedOffset.DATA)
-    data, data_shape, batches = load_data(cfg, ranks, device, data_rng, console)
+    data, data_shape, batches, chosen = load_data(cfg, ranks, device, data_rng, console)
     steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
     nets = build_networks(cfg, data_shape, len(data.classes or []) if cfg.conditional else 0, ranks, device, console)
     registry = get_registry()
@@ -106,15 +109,21 @@ def setup(cfg: TrainConfig, run_dir: Path | None, resuming: bool, console: Any, 
         held.enter_context(claim_run(run_dir, resuming=resuming))
     latent_rng = torch.Generator(device=device).manual_seed(seed + SeedOffset.LATENTS)
     sample_every = cfg.sample_every or max(1, steps // 10)
-    return Run(cfg, ranks, device, console, data, data_shape, batches, nets, loss, data_rng, latent_rng, steps, sample_every, run_dir)
+    augmenter = build_augmenter(cfg, data_shape, torch.Generator(device=device).manual_seed(seed + SeedOffset.AUGMENT), ranks)
+    parts = (cfg, ranks, device, console, data, data_shape, batches, nets, loss, data_rng, latent_rng, steps, sample_every, run_dir)
+    return Run(*parts, augment=augmenter, subset=chosen)
 
 
 def load_data(
     cfg: TrainConfig, ranks: Ranks, device: torch.device, data_rng: torch.Generator, console: Any
-) -> tuple[Data, tuple[int, ...], DeviceBatches | StreamedBatches]:
-    """The dataset, held on the training device and batched there when it is a tensor (the seeds' DataLoader costs
-    more than the MLPs); streamed through a DataLoader otherwise. Rank 0 builds it first (it may download)."""
+) -> tuple[Data, tuple[int, ...], DeviceBatches | StreamedBatches, dict[str, Any] | None]:
+    """The dataset (cut to --data-limit's subset, whose record comes last), held on the training device and batched
+    there when it is a tensor (the seeds' DataLoader costs more than the MLPs); streamed through a DataLoader
+    otherwise. Rank 0 builds it first (it may download)."""
     data = as_data(distributed.first_on_main(lambda: get_registry().create("dataset", cfg.data, **cfg.data_opt), ranks))
+    chosen = None
+    if cfg.data_limit is not None:
+        data, chosen = subset.limit(data, cfg.data_limit, cfg.data_seed, cfg.data)
     train = data.train
     labels = check_labels(data, cfg.data) if cfg.conditional else None
     if isinstance(train, torch.Tensor):
@@ -122,10 +131,10 @@ def load_data(
             raise GantoolError(f"dataset {cfg.data!r} gave a tensor of shape {tuple(train.shape)}; it must be (N, *data_shape) with N > 0")
         local = distributed.shard(train, ranks, cfg.batch_size).to(device)
         local_labels = None if labels is None else distributed.shard(labels, ranks, cfg.batch_size).to(device)  # sharded alike
-        return data, tuple(train.shape[1:]), DeviceBatches(local, cfg.batch_size, data_rng, local_labels)
+        return data, tuple(train.shape[1:]), DeviceBatches(local, cfg.batch_size, data_rng, local_labels), chosen
     shape = dataset_shape(train, cfg.data)
     console.print(f"[yellow]note[/]: dataset {cfg.data!r} is not a tensor; streaming it through a DataLoader (slower)")
-    return data, shape, StreamedBatches(train, cfg.batch_size, device, cfg.seed, ranks, labelled=cfg.conditional)
+    return data, shape, StreamedBatches(train, cfg.batch_size, device, cfg.seed, ranks, labelled=cfg.conditional), chosen
 
 
 def check_labels(data: Data, name: str) -> torch.Tensor | None:

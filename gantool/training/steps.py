@@ -39,8 +39,8 @@ def latents(run: Run) -> torch.Tensor:
 
 
 def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss, the last real batch and labels,
-    and, with --reuse-fakes, the last fakes with G's graph kept for G's step (else None).
+    """k updates of D, pushing D(x) up and D(G(z)) down; returns D's last loss, the last real batch (augmented, with
+    --augment) and labels, and, with --reuse-fakes, the last fakes with G's graph kept for G's step (else None).
 
     Otherwise G is frozen here, so no graph is built for it. In a conditional run the fakes are drawn for the
     real batch's labels, so every tensor D judges in a step has the same labels (gradient penalties too).
@@ -56,12 +56,16 @@ def d_step(run: Run, watch: Watch) -> tuple[torch.Tensor, torch.Tensor, torch.Te
         else:
             with torch.no_grad(), run.autocast():
                 fake = call(nets.G_fake, latents(run), labels)
+        if run.augment is not None:  # D sees only augmented samples, real and fake alike
+            real, fake = run.augment(real), run.augment(fake)
         watch.watch(real, fake, labels)
         with run.autocast():
             d_loss = run.loss.discriminator_loss(watch, real, fake) + watch.class_loss(real, fake)
         nets.opt_d.zero_grad(set_to_none=True)  # set_to_none skips a memset per parameter
         d_loss.backward()
         nets.opt_d.step()
+        if run.augment is not None:
+            run.augment.observe(watch.real_logits)
     return d_loss, real, labels, kept
 
 
@@ -75,6 +79,8 @@ def g_step(
     with run.autocast():
         if fake is None:
             fake = call(nets.G_train, latents(run), labels)
+        if run.augment is not None:  # differentiable: G learns through the transforms
+            fake = run.augment(fake)
         watch.watch(real, fake, labels)
         g_loss = run.loss.generator_loss(watch, real, fake) + watch.class_loss(fake)
     nets.opt_g.zero_grad(set_to_none=True)
