@@ -3,6 +3,7 @@
     python benchmarks/recipes.py --root DIR                 # every recipe, seeds 0, 1, 2 (DIR holds MNIST/raw)
     python benchmarks/recipes.py --only ring,grid           # the 2-D recipes, which need no data
     python benchmarks/recipes.py --only ring --seeds 0 --steps 200   # a smoke run (figures not worth quoting)
+    python benchmarks/recipes.py --root DIR --only mnist-600 --variant 'no augment=--augment ""'   # also without augmentation
 
 For each recipe and seed, as a user would: ``gantool train --config recipes/X.toml --seed S
 --run-dir OUT/X-seedS`` (MNIST and Stacked MNIST recipes also get ``--data-opt root=DIR``), then ``gantool eval
@@ -12,6 +13,10 @@ of 1,000, reverse KL, confident-channel share) and the
 wall time of both commands are printed as the median and the range (min – max) over the seeds,
 with every seed's own value, in one markdown table, under the date, machine, software and this
 command. Any failing command stops the script with its output and a non-zero exit code.
+
+``--variant 'LABEL=FLAGS'`` (repeatable) runs every recipe once more per variant with FLAGS added to
+``gantool train`` (after the recipe, so they win): the same networks, steps and seeds, one setting
+changed, e.g. ``--augment ""`` to turn a recipe's augmentation off or ``--data-limit 6000``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import shlex
 import sys
 import time
 import tomllib
@@ -65,8 +71,11 @@ def needs_mnist(recipe: Path) -> bool:
         return tomllib.load(fh).get("data") in MNIST_DATA
 
 
-def run_recipe(recipe: Path, seeds: list[int], args: argparse.Namespace) -> tuple[list[tuple[str | None, Figure]], list[dict]]:
-    """Train and evaluate ``recipe`` once per seed: (eval.json key or None for wall times, figure) pairs, and every run's figures."""
+def run_recipe(
+    recipe: Path, seeds: list[int], args: argparse.Namespace, variant: tuple[str, list[str]] | None = None
+) -> tuple[list[tuple[str | None, Figure]], list[dict]]:
+    """Train and evaluate ``recipe`` once per seed, with a variant's extra flags: (eval.json key or None for wall times,
+    figure) pairs, and every run's figures."""
     mnist = needs_mnist(recipe)
     train_wall = Figure("`gantool train` wall time", "s", fmt=".0f")
     eval_wall = Figure("`gantool eval` wall time", "s", fmt=".1f")
@@ -74,8 +83,10 @@ def run_recipe(recipe: Path, seeds: list[int], args: argparse.Namespace) -> tupl
     reported: set[str] = set()
     runs = []
     for seed in seeds:
-        run_dir = args.out_dir / f"{recipe.stem}-seed{seed}"
+        label = "" if variant is None else "-" + "".join(c if c.isalnum() else "-" for c in variant[0])
+        run_dir = args.out_dir / f"{recipe.stem}{label}-seed{seed}"
         cmd = [GANTOOL, "train", "--config", str(recipe), "--seed", str(seed), "--run-dir", str(run_dir)]
+        cmd += variant[1] if variant is not None else []
         if args.steps is not None:
             cmd += ["--steps", str(args.steps)]
         if args.device is not None:
@@ -95,12 +106,28 @@ def run_recipe(recipe: Path, seeds: list[int], args: argparse.Namespace) -> tupl
             if key in values:
                 reported.add(key)
                 figure.add(values[key])  # None (reverse KL with no high-quality sample) is left out of the median
-        runs.append({"recipe": recipe.stem, "seed": seed, "run_dir": str(run_dir), "train_s": train_wall.values[-1], "figures": values})
+        recorded = {"run_dir": str(run_dir), "train_s": train_wall.values[-1], "figures": values}
+        runs.append({"recipe": shown(recipe.stem, variant), "seed": seed, **recorded})
         for key, total in TOTALS.items():
             if total in values:
                 figures[key].name = f"{FIGURES[key][0]} (of {values[total]})"
     kept: list[tuple[str | None, Figure]] = [(key, figures[key]) for key in FIGURES if key in reported]
     return [*kept, (None, train_wall), (None, eval_wall)], runs
+
+
+def shown(name: str, variant: tuple[str, list[str]] | None) -> str:
+    return name if variant is None else f"{name} ({variant[0]})"
+
+
+def variants(texts: list[str], parser: argparse.ArgumentParser) -> list[tuple[str, list[str]] | None]:
+    """None (the recipe as it is), then each ``LABEL=FLAGS`` as (label, flags)."""
+    found: list[tuple[str, list[str]] | None] = [None]
+    for text in texts:
+        label, sep, flags = text.partition("=")
+        if not sep or not label.strip() or not flags.strip():
+            parser.error(f"--variant takes LABEL=FLAGS such as 'no augment=--augment \"\"', got {text!r}")
+        found.append((label.strip(), shlex.split(flags)))
+    return found
 
 
 def per_seed(figure: Figure, key: str | None, runs: list[dict], seeds: list[int]) -> str:
@@ -119,6 +146,9 @@ def main() -> None:
     parser.add_argument("--device", help="pass --device to gantool train (default: the recipe's, else auto)")
     parser.add_argument("--recipes-dir", type=Path, default=RECIPES, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write every run's figures and the medians here")
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="LABEL=FLAGS", help="also run every recipe with these train flags (repeatable)"
+    )
     args = parser.parse_args()
 
     available = {path.stem: path for path in sorted(args.recipes_dir.glob("*.toml"))}
@@ -141,7 +171,9 @@ def main() -> None:
         args.out_dir = Path("runs") / f"recipes-{datetime.datetime.now():%Y%m%d-%H%M%S}"
     args.out_dir.mkdir(parents=True, exist_ok=True)
 
+    tried = variants(args.variant, parser)
     notes = [f"recipes: {', '.join(names)}; seeds: {', '.join(map(str, seeds))}; runs in {args.out_dir}"]
+    notes += [f"variant {v[0]!r}: gantool train ... {shlex.join(v[1])}" for v in tried if v is not None]
     if args.steps is not None:
         notes.append(f"--steps {args.steps} overrides the recipes: a smoke run, not figures to quote")
     if len(seeds) < 3:
@@ -154,12 +186,13 @@ def main() -> None:
     started = time.perf_counter()
     try:
         for name in names:
-            figures, runs = run_recipe(available[name], seeds, args)
-            every_run += runs
-            summary[name] = [f.as_dict() for _, f in figures]
-            for key, figure in figures:
-                name_cell, median, spread, count, _ = figure.row()
-                rows.append([name, name_cell, median, spread, count, per_seed(figure, key, runs, seeds)])
+            for variant in tried:
+                figures, runs = run_recipe(available[name], seeds, args, variant)
+                every_run += runs
+                summary[shown(name, variant)] = [f.as_dict() for _, f in figures]
+                for key, figure in figures:
+                    name_cell, median, spread, count, _ = figure.row()
+                    rows.append([shown(name, variant), name_cell, median, spread, count, per_seed(figure, key, runs, seeds)])
     except CommandError as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         sys.exit(1)
