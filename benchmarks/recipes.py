@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument(
         "--variant", action="append", default=[], metavar="LABEL=FLAGS", help="also run every recipe with these train flags (repeatable)"
     )
+    parser.add_argument("--variants-only", action="store_true", help="run the --variant runs alone, not the recipes as they are")
     args = parser.parse_args()
 
     available = {path.stem: path for path in sorted(args.recipes_dir.glob("*.toml"))}
@@ -172,6 +173,10 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
 
     tried = variants(args.variant, parser)
+    if args.variants_only:
+        if len(tried) == 1:
+            parser.error("--variants-only needs at least one --variant")
+        tried = tried[1:]
     notes = [f"recipes: {', '.join(names)}; seeds: {', '.join(map(str, seeds))}; runs in {args.out_dir}"]
     notes += [f"variant {v[0]!r}: gantool train ... {shlex.join(v[1])}" for v in tried if v is not None]
     if args.steps is not None:
