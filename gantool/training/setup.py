@@ -97,6 +97,7 @@ def setup(cfg: TrainConfig, run_dir: Path | None, resuming: bool, console: Any, 
         torch.backends.cudnn.benchmark = True  # shapes are fixed, so autotuning pays off after the first step
     data_rng = torch.Generator(device=device).manual_seed(seed + SeedOffset.DATA)
     data, data_shape, batches, chosen = load_data(cfg, ranks, device, data_rng, console)
+    augmenter = build_augmenter(cfg, data_shape, torch.Generator(device=device).manual_seed(seed + SeedOffset.AUGMENT), ranks)
     steps = cfg.steps or (math.ceil(cfg.epochs * batches.per_epoch) if cfg.epochs else DEFAULT_STEPS)
     nets = build_networks(cfg, data_shape, len(data.classes or []) if cfg.conditional else 0, ranks, device, console)
     registry = get_registry()
@@ -109,7 +110,6 @@ def setup(cfg: TrainConfig, run_dir: Path | None, resuming: bool, console: Any, 
         held.enter_context(claim_run(run_dir, resuming=resuming))
     latent_rng = torch.Generator(device=device).manual_seed(seed + SeedOffset.LATENTS)
     sample_every = cfg.sample_every or max(1, steps // 10)
-    augmenter = build_augmenter(cfg, data_shape, torch.Generator(device=device).manual_seed(seed + SeedOffset.AUGMENT), ranks)
     parts = (cfg, ranks, device, console, data, data_shape, batches, nets, loss, data_rng, latent_rng, steps, sample_every, run_dir)
     return Run(*parts, augment=augmenter, subset=chosen)
 
