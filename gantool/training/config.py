@@ -108,7 +108,7 @@ class TrainConfig:
         if isinstance(self.augment_p, str) and self.augment_p != "auto":  # "0.5" from the command line
             with contextlib.suppress(ValueError):  # else left for the check to refuse
                 self.augment_p = float(self.augment_p)
-        if type(self.augment_p) is int:
+        if type(self.augment_p) is int and self.augment_p in (0, 1):  # 'augment_p = 1' in a TOML file, recorded as 1.0
             self.augment_p = float(self.augment_p)
         if type(self.ema) is int and self.ema == 0:  # 'ema = 0' in a TOML file: config.toml records 0.0 like --ema 0
             self.ema = 0.0

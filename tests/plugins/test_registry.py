@@ -121,6 +121,7 @@ def test_registry_without_entry_points_has_only_builtins():
         "gantool.plugins.builtin.datasets",
         "gantool.plugins.builtin.metrics",
         "gantool.plugins.builtin.stacked",
+        "gantool.plugins.builtin.augmentations",
         "gantool.plugins.builtin.pretrained",
     }
     with pytest.raises(GantoolError, match="unknown generator 'test-linear'"):
