@@ -31,13 +31,13 @@ sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
 import torchvision  # noqa: E402
+from gantool_dcgan.nets import build_discriminator, build_generator  # noqa: E402
 from report import Figure, figures_table, header  # noqa: E402
 from torch import nn  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
 import gantool  # noqa: E402
 from gantool.training.config import build_config  # noqa: E402
-from gantool_dcgan.nets import build_discriminator, build_generator  # noqa: E402
 
 BATCH, LATENT, SHAPE = 64, 64, (1, 28, 28)
 VARIANTS = {"compile": {"compile": True}}

@@ -62,13 +62,13 @@ def test_conditional_pair_at_every_side(side):
             assert D(x, y).shape == (4, columns)
 
 
-
 @pytest.mark.parametrize(("classes", "latent_dim", "width"), [(3, 8, 3), (10, 16, 10), (10, 4, 10), (1000, 64, 64), (1000, 100, 100)])
 def test_the_label_embedding_is_as_wide_as_the_classes_up_to_z(classes, latent_dim, width):
     """1,000 classes (stacked digits) get an embedding as wide as z, not 1,000 columns feeding G's first layer."""
     G = get_registry().create("generator", "dcgan", latent_dim, (3, 28, 28), width=2, num_classes=classes)
     assert G.embed.weight.shape == (classes, width)
     assert G.body[0].in_features == latent_dim + width
+
 
 # 9-13 s each on 2 cores: the slow tier; 64x64 RGB and sn stay in the fast tier through the conditional sn/hinge run
 LONG = pytest.mark.slow
