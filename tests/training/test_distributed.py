@@ -399,8 +399,8 @@ def test_shards_are_disjoint_strided_and_equal():
 def test_rank_seeds_differ_and_rank_0_keeps_the_seed():
     seeds = [rank_seed(5, Ranks(rank, 64, 0, 1)) for rank in range(64)]
     assert seeds[0] == rank_seed(5, Ranks()) == 5
-    streams = [{seed + offset for offset in SeedOffset} for seed in seeds]  # the global, data, latent and grid streams of each rank
-    assert len(set().union(*streams)) == len(SeedOffset) * 64 == 4 * 64  # no rank draws from another's
+    streams = [{seed + offset for offset in SeedOffset} for seed in seeds]  # the global, data, latent, grid and augment streams
+    assert len(set().union(*streams)) == len(set(SeedOffset)) * 64 == 5 * 64  # no rank draws from another's
 
 
 def test_a_stray_world_size_is_a_one_line_error(monkeypatch):
