@@ -157,6 +157,8 @@ class LabelledDiscriminator(nn.Module):
         self.features, self.logit = net[:-2], net[-2:]  # the last convolution (one logit) and its Flatten
         last = _widths(side, width)[0]  # channels of the last feature map
         self.embed = nn.Embedding(num_classes, num_classes if cond == "concat" else last)
+        if cond == "projection":  # at N(0, 1) the label's term, summed over the map, outweighs the logit and G collapses per class
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
         self.classes = nn.Linear(last * FIRST_SIDE[side] ** 2, num_classes) if cond == "acgan" else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
