@@ -70,7 +70,6 @@ def test_the_label_embedding_is_as_wide_as_the_classes_up_to_z(classes, latent_d
     assert G.body[0].in_features == latent_dim + width
 
 
-
 def test_a_projection_d_starts_with_a_small_label_term():
     """At N(0, 1) the label's term, summed over D's last map, dwarfed the logit and G collapsed to one image per class."""
     torch.manual_seed(0)
@@ -80,6 +79,7 @@ def test_a_projection_d_starts_with_a_small_label_term():
     with torch.no_grad():
         per_label = torch.stack([D(x, torch.full((64,), k)) for k in range(10)])  # (labels, samples, 1)
     assert per_label.std(dim=0).mean() < 0.5  # in logits: the label shifts D's verdict by a fraction of a unit, not many units
+
 
 # 9-13 s each on 2 cores: the slow tier; 64x64 RGB and sn stay in the fast tier through the conditional sn/hinge run
 LONG = pytest.mark.slow
