@@ -132,3 +132,14 @@ def test_recipes_smoke(tmp_path: Path) -> None:
 def test_recipes_mnist_needs_a_root(tmp_path: Path) -> None:
     done = run([sys.executable, str(BENCHMARKS / "recipes.py"), "--only", "mnist", "--out-dir", str(tmp_path)], timeout=60)
     assert done.returncode == 2 and "pass --root DIR holding MNIST/raw" in done.stderr
+
+
+@pytest.mark.slow  # the benchmark script trains the DCGAN pair four times, in two loops
+def test_dcgan_speed_smoke(mnist_root: Path) -> None:
+    cmd = [sys.executable, str(BENCHMARKS / "dcgan_speed.py"), "--root", str(mnist_root), "--steps", "8", "--repeats", "1"]
+    done = run(cmd, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row[0]: row for row in table_rows(done.stdout)[2:]}
+    assert {"plain PyTorch DCGAN loop (pytorch/examples' structure)", "`gantool train`", "gantool / plain loop"} <= set(rows)
+    assert rows["gantool / plain loop"][4] == "≥ 1.5×" and rows["`gantool train`"][1].endswith("images/s")
+    assert "only 1 round(s): a smoke run" in done.stdout
