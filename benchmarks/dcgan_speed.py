@@ -23,7 +23,6 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +31,7 @@ sys.path.insert(0, str(HERE))
 import torch  # noqa: E402
 import torchvision  # noqa: E402
 from gantool_dcgan.nets import build_discriminator, build_generator  # noqa: E402
-from report import Figure, figures_table, header  # noqa: E402
+from report import Figure, figures_table, header, run_line  # noqa: E402
 from torch import nn  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
@@ -114,18 +113,6 @@ def gantool_seconds(root: Path, steps: int, width: int, work: Path, **extra: obj
     return time.perf_counter() - started
 
 
-def line(timer: Callable[[int], float], steps: int) -> tuple[float, float]:
-    """(fixed seconds, seconds a step) from a half run and a whole one; measured again when noise makes them disagree."""
-    half = steps // 2
-    for _ in range(3):
-        short, long = timer(half), timer(steps)
-        if long > short:
-            per_step = (long - short) / (steps - half)
-            return short - half * per_step, per_step
-        print(f"a {steps}-step run took {long:.2f} s, no longer than a {half}-step one ({short:.2f} s): again", file=sys.stderr)
-    raise RuntimeError(f"a {steps}-step run was no slower than a {half}-step one three times: use more --steps")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, required=True, help="folder holding MNIST/raw (torchvision's layout)")
@@ -159,14 +146,14 @@ def main() -> None:
         for v in variants:
             gantool_seconds(root, 10, args.width, work, **VARIANTS[v])
         for r in range(args.repeats):
-            _, plain_step = line(lambda n: plain_seconds(root, n, args.width), args.steps)
-            fixed, our_step = line(lambda n: gantool_seconds(root, n, args.width, work), args.steps)
+            _, plain_step = run_line(lambda n: plain_seconds(root, n, args.width), args.steps)
+            fixed, our_step = run_line(lambda n: gantool_seconds(root, n, args.width, work), args.steps)
             plain.add(BATCH / plain_step)
             ours.add(BATCH / our_step)
             ratio.add(plain_step / our_step)
             report = f"round {r + 1}/{args.repeats}: plain {BATCH / plain_step:,.0f}, gantool {BATCH / our_step:,.0f} images/s"
             for v in variants:
-                v_fixed, v_step = line(lambda n, v=v: gantool_seconds(root, n, args.width, work, **VARIANTS[v]), args.steps)
+                v_fixed, v_step = run_line(lambda n, v=v: gantool_seconds(root, n, args.width, work, **VARIANTS[v]), args.steps)
                 speed[v].add(BATCH / v_step)
                 gain[v].add(our_step / v_step)
                 report += f", {v} {BATCH / v_step:,.0f}"

@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,3 +141,16 @@ def timed(cmd: list[str]) -> float:
     if done.returncode != 0:
         raise CommandError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-5000:]}")
     return seconds
+
+
+def run_line(timer: Callable[[int], float], steps: int) -> tuple[float, float]:
+    """(fixed seconds, seconds a step) of ``timer(n)`` from a half run and a whole one, so start-up and other fixed
+    costs cancel; measured again when noise makes the whole run no slower than the half."""
+    half = steps // 2
+    for _ in range(3):
+        short, long = timer(half), timer(steps)
+        if long > short:
+            per_step = (long - short) / (steps - half)
+            return short - half * per_step, per_step
+        print(f"a {steps}-step run took {long:.2f} s, no longer than a {half}-step one ({short:.2f} s): again", file=sys.stderr)
+    raise RuntimeError(f"a {steps}-step run was no slower than a {half}-step one three times: use more --steps")

@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
-from report import Figure, figures_table, header, timed  # noqa: E402
+from report import Figure, figures_table, header, run_line, timed  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import gantool  # noqa: E402
@@ -101,14 +101,7 @@ def gantool_seconds(root: Path | None, steps: int, device: str, work: Path, **ex
 
 def images_per_second(timer, steps: int) -> float:  # type: ignore[no-untyped-def]
     """Throughput over the second half of a ``steps``-step run: the difference of a half run and a whole one."""
-    half = steps // 2
-    for _ in range(3):  # a difference that is not positive is noise in the fixed costs: measure the pair again
-        short = timer(half)
-        long = timer(steps)
-        if long > short:
-            return (steps - half) * BATCH / (long - short)
-        print(f"a {steps}-step run took {long:.2f} s, no longer than a {half}-step one ({short:.2f} s): again", file=sys.stderr)
-    raise RuntimeError(f"a {steps}-step run was no slower than a {half}-step one three times: use more --steps")
+    return BATCH / run_line(timer, steps)[1]
 
 
 def flops_per_step(root: Path | None, device: str, work: Path) -> float:
