@@ -221,3 +221,17 @@ def check_shapes(
                 f"discriminator {cfg.disc_name!r} returned shape {tuple(logits.shape)}; it must return logits (N,) or (N, 1){also}"
             )
     G.train(), D.train()
+    whole_batch(D, out[:1], cfg, device, y)
+
+
+def whole_batch(D: torch.nn.Module, sample: torch.Tensor, cfg: TrainConfig, device: torch.device, y: torch.Tensor | None) -> None:
+    """D in training mode on one batch of --batch-size, as the first step calls it, so a D that cannot take it (a
+    packed D whose groups do not divide the batch) answers before the run folder exists. Its buffers (BatchNorm's
+    statistics, spectral norm's vectors) and the random streams are put back: the run trains as without the check."""
+    saved = [b.detach().clone() for b in D.buffers()]
+    with torch.no_grad(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        batch = sample.expand(cfg.batch_size, *sample.shape[1:])
+        labels = None if y is None else y[:1].expand(cfg.batch_size)
+        forward(D, batch, f"discriminator {cfg.disc_name!r}", f"a training batch of {cfg.batch_size}", labels)
+        for buffer, value in zip(D.buffers(), saved):
+            buffer.copy_(value)

@@ -8,7 +8,8 @@
 - Packing (Lin et al., 2018) shows D ``pack`` samples of one kind at once, concatenated along the
   channels, and gives the group one logit, repeated for each member: the losses stay per-sample, and
   a generator that repeats itself is easy to spot in a group. Training batches must divide into
-  groups; the one-line error comes at D's first training call, as nothing earlier knows the batch.
+  groups: the one-line error comes from D's first call in training mode, which gantool makes on one
+  whole batch before the run folder exists.
 """
 
 from __future__ import annotations

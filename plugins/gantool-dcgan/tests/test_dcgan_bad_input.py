@@ -34,6 +34,7 @@ def test_one_line_and_exit_code_2(tmp_path, args, message):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert not (tmp_path / "run").exists()  # answered before the run folder is made: nothing to clean up
 
 
 def test_an_unsupported_size_names_the_supported_ones(tmp_path):
