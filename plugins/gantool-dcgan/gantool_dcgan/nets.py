@@ -18,7 +18,9 @@ Conditioned on labels (``num_classes`` > 0, gantool's ``--conditional``): G take
 embedding concatenated (as wide as the number of classes, capped at the larger of z's width and 10); D takes
 the label the ``cond`` way: ``projection`` (default: the inner product of the label's embedding with D's
 globally summed last feature map, added to the logit), ``concat`` (the embedding as extra input channels) or ``acgan``
-(D returns the logit and class logits).
+(D returns the logit and class logits). On MNIST's ten digits ``concat`` trained far better than projection
+(recipes/mnist-cond-dcgan.toml); projection stays the default because it scales to many classes, where a concat
+D takes one input channel per class (1,000 for stacked digits).
 """
 
 from __future__ import annotations
