@@ -189,3 +189,17 @@ def test_amp_and_compile_train_and_save_plain_weights(tmp_path):
     assert all(t.dtype == plain[k].dtype for k, t in tensors.items())
     with pytest.raises(GantoolError, match="--amp must be none or bf16"):
         build_config({"amp": "fp8"})
+
+
+def test_the_whole_batch_check_leaves_no_trace():
+    """check_shapes calls D in training mode on a whole batch: BatchNorm's statistics and the random stream stay as they were."""
+    from gantool.training.setup import check_shapes
+
+    G = get_registry().create("generator", "mlp", 8, (2,))
+    D = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4), torch.nn.Dropout(0.5), torch.nn.Linear(4, 1))
+    D[1].running_mean.fill_(0.25)
+    before = [b.clone() for b in D.buffers()]
+    rng = torch.get_rng_state()
+    check_shapes(G, D, build_config({"latent_dim": 8, "batch_size": 16}), (2,), torch.device("cpu"))
+    assert D.training and all(torch.equal(a, b) for a, b in zip(before, D.buffers()))
+    assert torch.equal(rng, torch.get_rng_state())
