@@ -156,6 +156,20 @@ def load_optimizer(opt: torch.optim.Optimizer, state: dict[str, Any], name: str)
     for group, kept in zip(opt.param_groups, settings):
         group.update(kept)
     check_optimizer_state(opt, name)
+    same_layout(opt)
+
+
+def same_layout(opt: torch.optim.Optimizer) -> None:
+    """Give each moment its parameter's memory layout (--channels-last): a file holds them contiguous, and fused
+    Adam pairs elements by position in memory, so a moment laid out unlike its weight would update the wrong ones."""
+    import torch
+
+    for group in opt.param_groups:
+        for param in group["params"]:
+            state = opt.state.get(param, {})
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and value.shape == param.shape and value.stride() != param.stride():
+                    state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def check_optimizer_state(opt: torch.optim.Optimizer, prefix: str) -> None:

@@ -99,6 +99,12 @@ class TrainConfig:
     tensorboard: bool = option(False, f"Also log to RUN/{TENSORBOARD} (needs tensorboard).", checks.boolean)
     amp: str = option("none", "Mixed precision: none or bf16 (autocast to bfloat16).", checks.choice("none", "bf16"))
     compile: bool = option(False, "torch.compile G and D (CUDA graphs on CUDA).", checks.boolean)
+    channels_last: bool = option(
+        False,
+        "Hold G's and D's convolution weights, and so their feature maps, channels-last (NHWC), the layout the CPU's"
+        " and GPU's convolution kernels run fastest (README, Speed); no effect on networks without convolutions.",
+        checks.boolean,
+    )
     sync_bn: bool = option(False, "With several GPUs: BatchNorm statistics over the whole global batch (SyncBatchNorm).", checks.boolean)
 
     def __post_init__(self) -> None:

@@ -175,6 +175,8 @@ def build_networks(
     G = registry.create("generator", cfg.gen, cfg.latent_dim, data_shape, **cfg.gen_opt, **extra).to(device)
     D = registry.create("discriminator", cfg.disc_name, data_shape, **cfg.disc_opt, **extra).to(device)
     check_shapes(G, D, cfg, data_shape, device, num_classes)
+    if cfg.channels_last:  # 4-D weights only: convolutions then read and write NHWC maps, which oneDNN and cuDNN favour
+        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     if cfg.sync_bn:
         (G, g_norms), (D, d_norms) = distributed.sync_batchnorm(G, ranks, device), distributed.sync_batchnorm(D, ranks, device)
         if not g_norms + d_norms:
