@@ -39,7 +39,7 @@ def test_a_channels_last_run_resumes_exactly(tmp_path):
     assert_same_run(straight, half)
 
 
-def test_the_loop_holds_the_weights_channels_last(tmp_path):
+def test_the_loop_holds_the_weights_channels_last():
     cfg = build_config({**PAIR, "steps": 1, "channels_last": True})
     nets = build_networks(cfg, (3, 32, 32), 0, Ranks(), torch.device("cpu"), console=None)
     convs = [p for p in [*nets.G.parameters(), *nets.D.parameters()] if p.ndim == 4]
