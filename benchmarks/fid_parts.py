@@ -25,15 +25,13 @@ sys.path.insert(0, str(HERE))
 
 from report import header  # noqa: E402
 
+from gantool.core.errors import GantoolError  # noqa: E402
 from gantool.evaluation.classifier import load_classifier, mnist_files  # noqa: E402
 from gantool.evaluation.sources import open_source  # noqa: E402
+from gantool.evaluation.truncation import parse_psis  # noqa: E402
 from gantool.plugins.builtin.formulas import frechet_distance  # noqa: E402
 
 SURE = 0.9  # a sample whose largest class posterior is below this is one the classifier cannot place
-
-
-def unit(images: np.ndarray) -> np.ndarray:
-    return (images.astype(np.float32) / 127.5 - 1.0)[:, None]
 
 
 def describe(probs: np.ndarray) -> tuple[np.ndarray, float]:
@@ -50,7 +48,10 @@ def main() -> None:
     parser.add_argument("--truncation", default="", help="also these truncations, comma-separated (e.g. 0.8,0.6)")
     parser.add_argument("--seed", type=int, default=0, help="latent seed (default 0, as 'gantool eval')")
     args = parser.parse_args()
-    psis = [float(p) for p in args.truncation.split(",") if p.strip()]
+    try:  # gantool eval's own parsing and checks: PSI in (0, 1], where 1.0 already truncates
+        psis = parse_psis(args.truncation) if args.truncation else []
+    except GantoolError as err:
+        parser.error(str(err))
     source = open_source(args.run)
     if source.classes is not None or source.data_shape != (1, 28, 28):
         parser.error(f"{args.run} is not an unconditional generator of 1x28x28 digits")
@@ -60,22 +61,22 @@ def main() -> None:
     )
     test, _ = mnist_files.read_split(args.root, train=False)
     train, train_labels = mnist_files.read_split(args.root, train=True)
-    reference, _ = classifier.embed(unit(test))
+    reference, _ = classifier.embed(test)  # embed takes uint8 digits as they are
     rng = np.random.default_rng(args.seed)
-    uniform, probs = classifier.embed(unit(train[rng.choice(len(train), args.n, replace=False)]))
+    uniform, probs = classifier.embed(train[rng.choice(len(train), args.n, replace=False)])
     print("\n| samples | FID | below 0.9 | class shares 0-9 |\n| --- | --- | --- | --- |")
     shares, unsure = describe(probs)
     print(f"| real training digits, drawn uniformly | {frechet_distance(reference, uniform):.1f} | {unsure:.1%} | {fmt(shares)} |")
-    for psi in [1.0, *psis]:
-        draw = source.draw if psi == 1.0 else source.truncated(psi)
+    for psi in [None, *psis]:  # None: untruncated
+        draw = source.draw if psi is None else source.truncated(psi)
         features, probs = classifier.embed(draw(args.n, args.seed))
         shares, unsure = describe(probs)
-        name = "the generator" + ("" if psi == 1.0 else f", truncation {psi}")
+        name = "the generator" + ("" if psi is None else f", truncation {psi}")
         print(f"| {name} | {frechet_distance(reference, features):.1f} | {unsure:.1%} | {fmt(shares)} |")
-        if psi == 1.0:
+        if psi is None:
             counts = np.round(shares * args.n).astype(int)
             picks = np.concatenate([rng.choice(np.flatnonzero(train_labels == c), k) for c, k in enumerate(counts)])
-            mixed, probs = classifier.embed(unit(train[picks]))
+            mixed, probs = classifier.embed(train[picks])
             print(
                 f"| real training digits, drawn with the generator's class shares | {frechet_distance(reference, mixed):.1f} "
                 f"| {describe(probs)[1]:.1%} | (the generator's) |"
